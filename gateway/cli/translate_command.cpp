@@ -1,0 +1,1 @@
+// The translate command (see translate_command.hpp).

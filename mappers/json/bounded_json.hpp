@@ -1,0 +1,24 @@
+#pragma once
+// Parsing JSON from outside: RapidJSON's reader with the caller's limits on
+// size, nesting depth and string length enforced while it reads, so a hostile
+// document is stopped before it is built, and every failure becomes one fatal
+// issue that names the limit or the byte offset of the syntax error.
+
+#include <rapidjson/document.h>
+
+#include <string_view>
+
+#include "issues/issue.hpp"
+#include "translation/options.hpp"
+
+namespace carebridge::json {
+
+// Returns false (and reports a fatal issue) when `text` is not one well-formed
+// JSON value within `limits`, or is not valid UTF-8.
+bool parse_bounded(std::string_view text, const translation::Limits& limits, rapidjson::Document& doc,
+                   issues::IssueSink& sink);
+
+// The JSON type of a value in words, for messages: "an object", "a string", …
+std::string_view describe_type(const rapidjson::Value& v);
+
+}  // namespace carebridge::json

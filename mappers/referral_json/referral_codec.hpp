@@ -1,0 +1,31 @@
+#pragma once
+// The partnership referral JSON (`"schema": "partnership-referral/1"`) ↔ the
+// canonical record. One document is one referral with its person and care plan;
+// it is validated against schemas/partnership-referral-1.schema.json with
+// RapidJSON's schema validator before it is decoded.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "issues/issue.hpp"
+#include "model/record.hpp"
+#include "translation/options.hpp"
+
+namespace carebridge::referral_json {
+
+inline constexpr std::string_view schema_id = "partnership-referral/1";
+
+std::optional<model::PersonRecord> decode(std::string_view json, const translation::DecodeOptions& options,
+                                          issues::IssueSink& sink);
+
+struct EncodeOptions {
+    bool pretty = false;
+};
+
+// Writes the record's first referral and first care plan; anything else in the
+// record (more referrals, contacts, admissions) is reported as not carried.
+// A record without a referral is an error (not-found) and yields "".
+std::string encode(const model::PersonRecord& record, const EncodeOptions& options, issues::IssueSink& sink);
+
+}  // namespace carebridge::referral_json

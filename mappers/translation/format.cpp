@@ -1,0 +1,21 @@
+#include "translation/format.hpp"
+
+namespace carebridge::translation {
+
+std::string_view to_string(Format f) {
+    switch (f) {
+    case Format::fhir: return "fhir";
+    case Format::carenotes: return "carenotes";
+    case Format::referral: return "referral";
+    }
+    return "fhir";
+}
+
+std::optional<Format> parse_format(std::string_view s) {
+    if (s == "fhir") return Format::fhir;
+    if (s == "carenotes") return Format::carenotes;
+    if (s == "referral") return Format::referral;
+    return std::nullopt;
+}
+
+}  // namespace carebridge::translation
