@@ -1,0 +1,150 @@
+// Decode, encode and translate for each format on the golden referral, beside
+// the bare cost of the parsers underneath (RapidJSON parse + write, one
+// libxml2 reader pass) so the ratio to the parser's own cost can be read off.
+#include <benchmark/benchmark.h>
+#include <libxml/xmlreader.h>
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include "carenotes/carenotes_codec.hpp"
+#include "fhir/fhir_codec.hpp"
+#include "golden_record.hpp"
+#include "referral_json/referral_codec.hpp"
+#include "synthetic_export.hpp"
+#include "translation/translator.hpp"
+
+namespace {
+
+using namespace carebridge;
+
+const std::string& golden(const char* name) {
+    static std::string fhir = testing::read_source_file("tests/golden/referral.fhir.json");
+    static std::string referral = testing::read_source_file("tests/golden/referral.json");
+    static std::string carenotes = testing::read_source_file("tests/golden/referral.carenotes.xml");
+    const std::string_view n(name);
+    return n == "fhir" ? fhir : n == "referral" ? referral : carenotes;
+}
+
+void set_throughput(benchmark::State& state, std::size_t bytes_per_item) {
+    state.SetItemsProcessed(state.iterations());
+    state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes_per_item));
+}
+
+void BM_RapidJsonParseWrite(benchmark::State& state, const char* format) {
+    const std::string& text = golden(format);
+    for (auto _ : state) {
+        rapidjson::Document doc;
+        doc.Parse(text.data(), text.size());
+        rapidjson::StringBuffer out;
+        rapidjson::Writer<rapidjson::StringBuffer> writer(out);
+        doc.Accept(writer);
+        benchmark::DoNotOptimize(out.GetSize());
+    }
+    set_throughput(state, text.size());
+}
+BENCHMARK_CAPTURE(BM_RapidJsonParseWrite, fhir, "fhir");
+BENCHMARK_CAPTURE(BM_RapidJsonParseWrite, referral, "referral");
+
+void BM_Libxml2ReaderPass(benchmark::State& state) {
+    const std::string& text = golden("carenotes");
+    for (auto _ : state) {
+        xmlTextReaderPtr reader = xmlReaderForMemory(text.data(), static_cast<int>(text.size()), nullptr, nullptr,
+                                                     XML_PARSE_NONET);
+        int nodes = 0;
+        while (xmlTextReaderRead(reader) == 1) ++nodes;
+        xmlFreeTextReader(reader);
+        benchmark::DoNotOptimize(nodes);
+    }
+    set_throughput(state, text.size());
+}
+BENCHMARK(BM_Libxml2ReaderPass);
+
+void BM_Decode(benchmark::State& state, translation::Format format, const char* name) {
+    const std::string& text = golden(name);
+    translation::DecodeOptions options;
+    for (auto _ : state) {
+        issues::IssueSink sink;
+        auto record = translation::decode_document(format, text, options, sink);
+        if (!record) state.SkipWithError("golden did not decode");
+        benchmark::DoNotOptimize(record);
+    }
+    set_throughput(state, text.size());
+}
+BENCHMARK_CAPTURE(BM_Decode, fhir, translation::Format::fhir, "fhir");
+BENCHMARK_CAPTURE(BM_Decode, referral, translation::Format::referral, "referral");
+BENCHMARK_CAPTURE(BM_Decode, carenotes, translation::Format::carenotes, "carenotes");
+
+void BM_Encode(benchmark::State& state, translation::Format format) {
+    const model::PersonRecord record = testing::golden_record();
+    std::size_t bytes = 0;
+    for (auto _ : state) {
+        issues::IssueSink sink;
+        std::string out = translation::encode_document(format, record, false, sink);
+        bytes = out.size();
+        benchmark::DoNotOptimize(out);
+    }
+    set_throughput(state, bytes);
+}
+BENCHMARK_CAPTURE(BM_Encode, fhir, translation::Format::fhir);
+BENCHMARK_CAPTURE(BM_Encode, referral, translation::Format::referral);
+BENCHMARK_CAPTURE(BM_Encode, carenotes, translation::Format::carenotes);
+
+// The gateway's common path: a FHIR Bundle in, partnership JSON out.
+void BM_Translate(benchmark::State& state, translation::Format from, translation::Format to, const char* name) {
+    const std::string& text = golden(name);
+    translation::TranslateRequest request;
+    request.from = from;
+    request.to = to;
+    request.pretty = false;
+    std::size_t out_bytes = 0;
+    for (auto _ : state) {
+        issues::IssueSink sink;
+        auto summary = translation::translate_text(
+            request, text, [&](std::string_view chunk) { out_bytes += chunk.size(); }, sink);
+        if (summary.translated != 1) state.SkipWithError("translation failed");
+    }
+    set_throughput(state, text.size());
+    benchmark::DoNotOptimize(out_bytes);
+}
+#define CB_TRANSLATE(from, to)                                                                             \
+    BENCHMARK_CAPTURE(BM_Translate, from##_to_##to, translation::Format::from, translation::Format::to, #from)
+CB_TRANSLATE(fhir, referral);
+CB_TRANSLATE(fhir, carenotes);
+CB_TRANSLATE(referral, fhir);
+CB_TRANSLATE(referral, carenotes);
+CB_TRANSLATE(carenotes, fhir);
+CB_TRANSLATE(carenotes, referral);
+
+// Streaming a generated export of 100k clients (about 0.4 GB) client by client.
+void BM_CarenotesStream(benchmark::State& state) {
+    const auto clients = static_cast<std::size_t>(state.range(0));
+    const std::string path =
+        (std::filesystem::temp_directory_path() / ("carebridge-bench-" + std::to_string(clients) + ".xml")).string();
+    const std::size_t bytes = bench::write_synthetic_export(path, clients);
+    for (auto _ : state) {
+        issues::IssueSink sink;
+        auto reader = carenotes::ExportReader::open_file(path, {}, sink);
+        model::PersonRecord record;
+        std::size_t read = 0;
+        while (reader) {
+            const auto step = reader->next(record, sink);
+            if (step == carenotes::ExportReader::Step::end || step == carenotes::ExportReader::Step::fatal) break;
+            ++read;
+            sink.clear();
+        }
+        if (read != clients) state.SkipWithError("not every client was read");
+    }
+    state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * clients));
+    state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes));
+    std::remove(path.c_str());
+}
+BENCHMARK(BM_CarenotesStream)->Arg(100000)->Unit(benchmark::kMillisecond)->Iterations(1);
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian packages carebridge needs to build, test and benchmark,
+# and only those that are missing. Safe to run again: it does nothing when all
+# are present.
+set -euo pipefail
+
+packages=(
+  g++ make cmake ccache pkg-config
+  clang libclang-rt-14-dev            # libFuzzer and the sanitizer runtimes for clang
+  libboost-dev libboost-system-dev    # Beast and Asio (the server)
+  rapidjson-dev libxml2-dev libssl-dev libsqlite3-dev
+  googletest libgtest-dev libgmock-dev libbenchmark-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages are present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+sudo_cmd=()
+[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+"${sudo_cmd[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
