@@ -1,0 +1,76 @@
+#include "json/bounded_json.hpp"
+
+#include <gtest/gtest.h>
+
+namespace {
+
+using namespace carebridge;
+
+bool parse(const std::string& text, issues::IssueSink& sink, translation::Limits limits = {}) {
+    rapidjson::Document doc;
+    return json::parse_bounded(text, limits, doc, sink);
+}
+
+TEST(BoundedJson, ParsesWellFormedJson) {
+    issues::IssueSink sink;
+    rapidjson::Document doc;
+    ASSERT_TRUE(json::parse_bounded(R"({"resourceType":"Patient","name":[{"family":"Whitfield"}]})", {}, doc, sink));
+    EXPECT_STREQ(doc["name"][0]["family"].GetString(), "Whitfield");
+    EXPECT_TRUE(sink.empty());
+}
+
+TEST(BoundedJson, SyntaxErrorsNameTheByteOffset) {
+    issues::IssueSink sink;
+    EXPECT_FALSE(parse(R"({"a": 1,})", sink));
+    ASSERT_EQ(sink.issues().size(), 1u);
+    EXPECT_EQ(sink.issues()[0].severity, issues::Severity::fatal);
+    EXPECT_EQ(sink.issues()[0].type, issues::IssueType::structure);
+    EXPECT_NE(sink.issues()[0].message.find("at byte 8"), std::string::npos) << sink.issues()[0].message;
+}
+
+TEST(BoundedJson, DeepNestingStopsAtTheLimit) {
+    issues::IssueSink sink;
+    translation::Limits limits;
+    limits.max_depth = 10;
+    EXPECT_TRUE(parse(std::string(10, '[') + std::string(10, ']'), sink, limits));
+    EXPECT_FALSE(parse(std::string(11, '[') + std::string(11, ']'), sink, limits));
+    EXPECT_EQ(sink.issues()[0].type, issues::IssueType::too_long);
+    EXPECT_NE(sink.issues()[0].message.find("limit of 10"), std::string::npos);
+}
+
+TEST(BoundedJson, AHundredThousandOpenBracketsDoNotOverflowTheStack) {
+    issues::IssueSink sink;
+    EXPECT_FALSE(parse(std::string(100000, '['), sink));
+    EXPECT_EQ(sink.issues()[0].type, issues::IssueType::too_long);
+}
+
+TEST(BoundedJson, OversizedStringsAndKeysAreRefused) {
+    translation::Limits limits;
+    limits.max_string_bytes = 16;
+    issues::IssueSink value_sink, key_sink;
+    EXPECT_FALSE(parse("{\"a\": \"" + std::string(17, 'x') + "\"}", value_sink, limits));
+    EXPECT_EQ(value_sink.issues()[0].type, issues::IssueType::too_long);
+    EXPECT_FALSE(parse("{\"" + std::string(17, 'k') + "\": 1}", key_sink, limits));
+    EXPECT_EQ(key_sink.issues()[0].type, issues::IssueType::too_long);
+}
+
+TEST(BoundedJson, OversizedDocumentsAreRefusedBeforeParsing) {
+    translation::Limits limits;
+    limits.max_document_bytes = 32;
+    issues::IssueSink sink;
+    EXPECT_FALSE(parse("{\"a\": \"" + std::string(40, 'x') + "\"}", sink, limits));
+    EXPECT_NE(sink.issues()[0].message.find("over the limit of 32"), std::string::npos);
+}
+
+TEST(BoundedJson, InvalidUtf8IsRefused) {
+    issues::IssueSink sink;
+    EXPECT_FALSE(parse("{\"a\": \"\xC3\x28\"}", sink));
+    EXPECT_EQ(sink.issues()[0].type, issues::IssueType::structure);
+}
+
+TEST(BoundedJson, TrailingGarbageIsRefused) {
+    issues::IssueSink sink;
+    EXPECT_FALSE(parse("{} {}", sink));
+}
+
+}  // namespace
