@@ -236,3 +236,26 @@ TEST(ReferralJsonReject, RendersAsAnOperationOutcome) {
 
 }  // namespace
 }  // namespace carebridge::testing
+
+namespace carebridge::testing {
+namespace {
+
+// The fuzz seeds stay what their names say.
+TEST(ReferralJsonFuzzSeeds, DecodeAsNamed) {
+    const std::string dir = "tests/fuzz/corpus/referral/";
+    EXPECT_TRUE(decode_text(read_source_file(dir + "golden.json"), Strictness::strict).record);
+    EXPECT_TRUE(decode_text(read_source_file(dir + "minimal.json"), Strictness::strict).record);
+
+    Decoded broken = decode_text(read_source_file(dir + "broken-nhs-number-and-date.json"));
+    EXPECT_FALSE(broken.record);
+    ASSERT_EQ(broken.sink.issues().size(), 3u) << describe(broken.sink);
+    expect_issue(broken.sink.issues()[0], Severity::warning, IssueType::informational, "person.nickname");
+    expect_issue(broken.sink.issues()[1], Severity::error, IssueType::value, "person.nhsNumber");
+    expect_issue(broken.sink.issues()[2], Severity::error, IssueType::value, "person.birthDate");
+
+    const issues::Issue truncated = single_refusal(read_source_file(dir + "truncated.json"));
+    expect_issue(truncated, Severity::fatal, IssueType::structure, "");
+}
+
+}  // namespace
+}  // namespace carebridge::testing
