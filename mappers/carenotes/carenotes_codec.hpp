@@ -77,4 +77,10 @@ private:
 // Convenience for one-record documents (tests, the /translate endpoint).
 std::string encode_single(const model::PersonRecord& record, issues::IssueSink& sink, bool pretty = true);
 
+// Reads an export that must hold exactly one client (tests, the /translate
+// endpoint). nullopt when it is unreadable, the client is rejected, or the
+// export holds no client or more than one; the reasons are in `sink`.
+std::optional<model::PersonRecord> decode_single(std::string_view xml, const ReaderOptions& options,
+                                                 issues::IssueSink& sink);
+
 }  // namespace carebridge::carenotes
