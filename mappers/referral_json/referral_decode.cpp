@@ -369,17 +369,17 @@ std::optional<model::PersonRecord> decode(std::string_view json_text, const tran
     if (!json::parse_bounded(json_text, options.limits, doc, sink)) return std::nullopt;
 
     const ReferralSchema& schema = referral_schema();
-    // Unknown members go before validation: the schema closes every object,
-    // and lenient decoding must still carry the rest.
+    // Screening goes before validation: the schema closes every object, and
+    // lenient decoding must still carry the rest once unknown members are out.
     const std::size_t errors_before = sink.count(issues::Severity::error) + sink.count(issues::Severity::fatal);
-    remove_unknown_members(doc, schema, options.strictness, sink);
-    const bool unknown_refused =
+    screen_document(doc, schema, options.strictness, sink);
+    const bool screen_refused =
         sink.count(issues::Severity::error) + sink.count(issues::Severity::fatal) > errors_before;
     if (!validate(doc, schema, sink)) return std::nullopt;
 
     RecordReader reader(sink);
     model::PersonRecord record = reader.record(doc);
-    if (reader.failed() || unknown_refused) return std::nullopt;
+    if (reader.failed() || screen_refused) return std::nullopt;
     return record;
 }
 

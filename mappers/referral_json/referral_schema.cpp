@@ -3,7 +3,9 @@
 #include <rapidjson/error/en.h>
 #include <rapidjson/stringbuffer.h>
 
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <cstdlib>
 
 #include "json/bounded_json.hpp"
@@ -109,12 +111,13 @@ const ReferralSchema& referral_schema() {
 
 namespace {
 
-struct Sweep {
+struct Screen {
     translation::Strictness strictness;
     issues::IssueSink& sink;
     std::size_t removed = 0;
 
     void object(Value& object, const ObjectShape& shape, const issues::ElementPath& path) {
+        std::uint64_t seen = 0;  // one bit per member of the shape; none has more than 64
         for (auto m = object.MemberBegin(); m != object.MemberEnd();) {
             const std::string_view name = view(m->name);
             const MemberShape* known = shape.find(name);
@@ -123,27 +126,34 @@ struct Sweep {
                     ++m;
                     continue;
                 }
-                report(path.child(name));
+                unknown(path.child(name));
                 m = object.EraseMember(m);  // keeps the order the sender wrote
                 ++removed;
                 continue;
             }
-            if (known->shape) descend(m->value, *known->shape, path.child(name));
+            const auto bit = static_cast<std::size_t>(known - shape.members.data());
+            if (bit < 64) {
+                if (seen & (std::uint64_t{1} << bit))
+                    sink.error(IssueType::structure, path.child(name).str(), "member appears more than once");
+                seen |= std::uint64_t{1} << bit;
+            }
+            value(m->value, known->shape, path.child(name));
             ++m;
         }
     }
 
-    void descend(Value& value, const ObjectShape& shape, const issues::ElementPath& path) {
-        if (value.IsObject()) {
-            object(value, shape, path);
-        } else if (value.IsArray()) {
-            for (rapidjson::SizeType i = 0; i < value.Size(); ++i)
-                if (value[i].IsObject()) object(value[i], shape, path.at(i));
+    void value(Value& v, const ObjectShape* shape, const issues::ElementPath& path) {
+        if (v.IsString()) {
+            if (std::memchr(v.GetString(), '\0', v.GetStringLength()))
+                sink.error(IssueType::value, path.str(), "contains the character U+0000, which no field allows");
+        } else if (v.IsObject()) {
+            if (shape) object(v, *shape, path);  // else the validator reports the type
+        } else if (v.IsArray()) {
+            for (rapidjson::SizeType i = 0; i < v.Size(); ++i) value(v[i], shape, path.at(i));
         }
-        // Any other type is the validator's to report.
     }
 
-    void report(const issues::ElementPath& path) {
+    void unknown(const issues::ElementPath& path) {
         if (strictness == translation::Strictness::strict)
             sink.error(IssueType::not_supported, path.str(), "unknown member: partnership-referral/1 does not define it");
         else
@@ -154,11 +164,11 @@ struct Sweep {
 
 }  // namespace
 
-std::size_t remove_unknown_members(Value& document, const ReferralSchema& schema, translation::Strictness strictness,
-                                   issues::IssueSink& sink) {
-    Sweep sweep{strictness, sink};
-    if (document.IsObject()) sweep.object(document, schema.root_shape(), issues::ElementPath{""});
-    return sweep.removed;
+std::size_t screen_document(Value& document, const ReferralSchema& schema, translation::Strictness strictness,
+                            issues::IssueSink& sink) {
+    Screen screen{strictness, sink};
+    if (document.IsObject()) screen.object(document, schema.root_shape(), issues::ElementPath{""});
+    return screen.removed;
 }
 
 std::string element_path(const rapidjson::Pointer& pointer, const Value& document) {

@@ -61,11 +61,17 @@ private:
 // `pattern`s must not validate on two threads at once.
 const ReferralSchema& referral_schema();
 
-// Removes every member the format does not define and reports it with its
-// element path: an error (not-supported) when strict, a warning
-// (informational, not carried) when lenient. Returns the number removed.
-std::size_t remove_unknown_members(rapidjson::Value& document, const ReferralSchema& schema,
-                                   translation::Strictness strictness, issues::IssueSink& sink);
+// Screens a document before validation, reporting each finding with its
+// element path:
+// - a member the format does not define is removed: an error (not-supported)
+//   when strict, a warning (informational, not carried) when lenient;
+// - a member named twice in one object is an error (structure) in both modes,
+//   as nobody can say which value the sender meant;
+// - a string holding U+0000 is an error (value) in both modes: RapidJSON 1.1
+//   matches patterns only up to it, so "RZZ\u0000…" would pass as an ODS code.
+// Returns the number of unknown members removed.
+std::size_t screen_document(rapidjson::Value& document, const ReferralSchema& schema,
+                            translation::Strictness strictness, issues::IssueSink& sink);
 
 // Validates against the schema; the first violation (RapidJSON 1.1 stops at
 // one) becomes an error naming the keyword and what the schema expects, on

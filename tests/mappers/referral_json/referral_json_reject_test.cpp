@@ -159,6 +159,37 @@ TEST(ReferralJsonReject, FreeTextOverTheSchemaLength) {
     EXPECT_EQ(i.message, "maxLength: expected at most 20000 characters");
 }
 
+TEST(ReferralJsonReject, VersionBeyondItsRange) {
+    // Out of int range: the decoder must never read it as an int.
+    const issues::Issue i = single_refusal(golden_with([](auto& d) { Pointer("/version").Set(d, 3000000000u); }));
+    expect_issue(i, Severity::error, IssueType::value, "version");
+    EXPECT_EQ(i.message, "maximum: expected at most 1000000");
+}
+
+TEST(ReferralJsonReject, MemberNamedTwice) {
+    const std::string text = golden_with([](auto& d) { d["person"].AddMember("gender", "female", d.GetAllocator()); });
+    for (const Strictness s : {Strictness::lenient, Strictness::strict}) {
+        const issues::Issue i = single_refusal(text, s);
+        expect_issue(i, Severity::error, IssueType::structure, "person.gender");
+    }
+}
+
+TEST(ReferralJsonReject, NulCharacterCannotHideBehindAPattern) {
+    // RapidJSON 1.1 matches patterns only up to U+0000: "RZZ" would pass.
+    const issues::Issue i = single_refusal(golden_with([](auto& d) {
+        rapidjson::Value ods;
+        ods.SetString("RZZ\0<x>", 7, d.GetAllocator());
+        Pointer("/statusSetBy").Set(d, ods);
+    }));
+    expect_issue(i, Severity::error, IssueType::value, "statusSetBy");
+    const issues::Issue given = single_refusal(golden_with([](auto& d) {
+        rapidjson::Value name;
+        name.SetString("Dan\0ny", 6, d.GetAllocator());
+        Pointer("/person/names/1/given/0").Set(d, name);
+    }));
+    expect_issue(given, Severity::error, IssueType::value, "person.names[1].given[0]");
+}
+
 TEST(ReferralJsonReject, UnknownMemberIsAnErrorWhenStrict) {
     const std::string text = golden_with([](auto& d) {
         Pointer("/person/favouriteColour").Set(d, "green");

@@ -114,12 +114,12 @@ TEST(ReferralJsonSchema, PointersBecomeElementPaths) {
     EXPECT_EQ(referral_json::element_path(Pointer("/a/0/b"), numbered), "a.0.b");
 }
 
-TEST(ReferralJsonSchema, LenientSweepRemovesOnlyUnknownMembers) {
+TEST(ReferralJsonSchema, LenientScreenRemovesOnlyUnknownMembers) {
     rapidjson::Document doc = parse_json(golden_referral_json());
     Pointer("/risk/score").Set(doc, 12);
     Pointer("/needs/2/priority").Set(doc, "high");
     issues::IssueSink sink;
-    EXPECT_EQ(referral_json::remove_unknown_members(doc, referral_schema(), translation::Strictness::lenient, sink),
+    EXPECT_EQ(referral_json::screen_document(doc, referral_schema(), translation::Strictness::lenient, sink),
               2u);
     EXPECT_EQ(doc, parse_json(golden_referral_json()));
     EXPECT_EQ(sink.issues().size(), 2u);
