@@ -596,7 +596,7 @@ std::string clean_message(const char* raw) {
         const std::size_t from = at + 10;
         std::size_t to = m.find("' is ", from);
         if (to == std::string::npos) to = m.find("' has ", from);
-        if (to != std::string::npos) m.erase(from, to + 1 - from);
+        if (to != std::string::npos) m.erase(from - 1, to + 2 - from);  // " 'value'"
     }
     // "Element 'X': '2026-13-01' is not a valid value of the atomic type 'Date'."
     if (std::size_t to = m.find("' is not a valid value of"); to != std::string::npos) {

@@ -87,6 +87,8 @@ TEST(CarenotesStream, GoodAndBrokenClientsInterleave) {
     EXPECT_EQ(priority[0].path, "CareNotesExport.Client[4].Referral[0].Priority");
     EXPECT_NE(priority[0].message.find("line "), std::string::npos) << priority[0].message;
     EXPECT_EQ(priority[0].message.find("Purple"), std::string::npos) << priority[0].message;
+    EXPECT_NE(priority[0].message.find("The value is not an element of the set"), std::string::npos)
+        << priority[0].message;
     EXPECT_TRUE(steps[4].record == model::PersonRecord{});
 }
 
