@@ -18,12 +18,23 @@
 
 namespace carebridge::fhir {
 
+// The partnership's own FHIR namespace, for what UK Core has no home for:
+// code systems live under `<base>/CodeSystem/…`, identifier systems under
+// `<base>/Id/…`, extensions under `<base>/StructureDefinition/…` and the DIALOG+
+// questionnaire at `<base>/Questionnaire/dialog-plus` (see fhir/MAPPING.md).
+inline constexpr std::string_view default_partnership_base = "https://fhir.carebridge.example";
+
 // Returns the record, or nullopt when the document cannot be used (sink.failed()).
 std::optional<model::PersonRecord> decode(std::string_view json, const translation::DecodeOptions& options,
                                           issues::IssueSink& sink);
 
+// As above, for a partnership that publishes its code systems under another base.
+std::optional<model::PersonRecord> decode(std::string_view json, const translation::DecodeOptions& options,
+                                          std::string_view partnership_base, issues::IssueSink& sink);
+
 struct EncodeOptions {
     bool pretty = false;
+    std::string partnership_base = std::string(default_partnership_base);
 };
 
 std::string encode(const model::PersonRecord& record, const EncodeOptions& options, issues::IssueSink& sink);

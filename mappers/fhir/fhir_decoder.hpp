@@ -1,0 +1,126 @@
+#pragma once
+// The FHIR decoder's working state: one document, its index, and the record
+// being built. Split over several files by resource family:
+//   fhir_decoder.cpp     document, Bundle, dispatch, organisations and people
+//   decode_patient.cpp   Patient
+//   decode_referral.cpp  ServiceRequest, Task, Consent, Flag, RiskAssessment, CareTeam
+//   decode_care.cpp      CarePlan, Goal, QuestionnaireResponse, Condition, Encounter
+
+#include <rapidjson/document.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fhir/bundle_index.hpp"
+#include "fhir/object_reader.hpp"
+#include "model/record.hpp"
+
+namespace carebridge::fhir {
+
+// What the record takes from a resource that others point at: an organisation
+// (ODS code), a practitioner (name), a role (name, organisation, phone), a
+// healthcare service (its name and provider), a location or related person.
+struct Actor {
+    std::string_view type;
+    std::string name;
+    std::string ods;
+    std::string phone;
+    std::size_t parts[2] = {no_entry, no_entry};  // the practitioner and organisation a role points at
+};
+
+// `Bundle.entry[i].resource`, or the bare resource's root, kept in one place so
+// the frames outlive the readers built on them.
+class ResourcePath {
+public:
+    ResourcePath(bool in_bundle, std::size_t entry, std::string_view type)
+        : root_(in_bundle ? std::string_view("Bundle") : type),
+          entries_(root_.child("entry")),
+          entry_(entries_.at(entry)),
+          resource_(entry_.child("resource")),
+          in_bundle_(in_bundle) {}
+    ResourcePath(const ResourcePath&) = delete;
+    ResourcePath& operator=(const ResourcePath&) = delete;
+    const ElementPath& get() const { return in_bundle_ ? resource_ : root_; }
+
+private:
+    ElementPath root_;
+    ElementPath entries_;
+    ElementPath entry_;
+    ElementPath resource_;
+    bool in_bundle_;
+};
+
+class Decoder {
+public:
+    Decoder(DecodeContext& context, const rapidjson::Value& document) : ctx_(context), document_(document) {}
+    std::optional<model::PersonRecord> run();
+
+private:
+    // fhir_decoder.cpp
+    bool index_document(const ElementPath& root);
+    bool index_bundle(ObjectReader& bundle);
+    void choose_person();
+    void decode_rest(std::size_t i);
+    void decode_message_header(std::size_t i);
+    void decode_actor(std::size_t i);
+    void report_unused_actors();
+    void not_carried_resource(std::size_t i, std::string_view why);
+    void read_common(ObjectReader& r, std::string* last_updated = nullptr);
+    std::size_t resolve(const Ref& ref, const ElementPath& path);
+    const Actor* actor_for(const Ref& ref, const ElementPath& path);
+    void mark_used(std::size_t i);
+    // False when parent.<name> points at someone other than the person (the
+    // caller then does not carry the resource); reports a missing required subject.
+    bool about_person(ObjectReader& parent, std::string_view name, bool required);
+    bool has_category(std::size_t i, std::string_view suffix, std::string_view code) const;
+    std::string name_of(const rapidjson::Value& names, const ElementPath& path);
+    bool begin(std::size_t i);  // false when already decoded
+    template <typename Fn> void with_resource(std::size_t i, Fn&& fn);
+
+    // decode_patient.cpp
+    void decode_patient(std::size_t i);
+
+    // decode_referral.cpp
+    void decode_service_request(std::size_t i);
+    void decode_supporting_info(std::size_t i, std::size_t referral);
+    void decode_task(std::size_t i);
+    void decode_consent(std::size_t i, std::size_t referral);
+    void decode_flag(std::size_t i, std::size_t referral);
+    void decode_risk_assessment(std::size_t i, std::size_t referral);
+    void decode_care_team(std::size_t i, std::size_t referral);
+    std::size_t referral_for_unlinked(std::size_t i);
+
+    // decode_care.cpp
+    void decode_care_plan(std::size_t i);
+    void decode_sub_plan(std::size_t i);
+    void decode_goal(std::size_t i, std::size_t plan);
+    void decode_questionnaire_response(std::size_t i, std::size_t plan);
+    void decode_condition(std::size_t i);
+    void decode_encounter(std::size_t i);
+    std::size_t plan_for_unlinked(std::size_t i);
+
+    DecodeContext& ctx_;
+    const rapidjson::Value& document_;
+    BundleIndex index_;
+    bool in_bundle_ = false;
+    std::vector<bool> decoded_;
+    std::vector<bool> used_;
+    std::vector<Actor> actors_;
+    std::vector<std::size_t> referral_of_;  // resource → its referral, for ServiceRequests
+    std::vector<std::size_t> plan_of_;      // resource → its care plan, for main CarePlans
+    std::vector<bool> status_task_seen_;    // referral → a status Task set its status
+    std::size_t person_ = no_entry;
+    Actor logical_;  // scratch for references by identifier or display only
+    model::PersonRecord record_;
+};
+
+template <typename Fn> void Decoder::with_resource(std::size_t i, Fn&& fn) {
+    const IndexedResource& res = index_[i];
+    const ResourcePath path(in_bundle_, res.entry, res.type);
+    ObjectReader r(ctx_, *res.resource, path.get());
+    fn(r);
+}
+
+}  // namespace carebridge::fhir
