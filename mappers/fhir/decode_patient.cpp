@@ -29,6 +29,18 @@ void Decoder::decode_patient(std::size_t i) {
     const partnership::Systems& systems = ctx_.systems();
     with_resource(i, [&](ObjectReader& r) {
         read_common(r);
+        // Both are modifiers: an inactive record is one not to be used, and a
+        // death changes what every other element means.
+        if (const auto active = r.boolean("active"); active && !*active) {
+            const ElementPath ap = r.child("active");
+            ctx_.sink().error(IssueType::invariant, ap.str(),
+                              "this Patient record is marked inactive: it must not be used");
+        }
+        if (const rapidjson::Value* deceased = r.take("deceasedBoolean");
+            deceased && !(deceased->IsBool() && !deceased->GetBool())) {
+            const ElementPath dp = r.child("deceasedBoolean");
+            ctx_.not_carried(dp, "the record has no place for a death");
+        }
 
         each_object(r, "extension", [&](ObjectReader& ext, std::size_t) {
             const auto url = required_string(ext, "url");

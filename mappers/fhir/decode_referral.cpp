@@ -116,6 +116,13 @@ void Decoder::decode_service_request(std::size_t i) {
             ctx_.invalid(ip, "'" + std::string(*intent) + "' is not a ServiceRequest intent");
         }
 
+        // A modifier: "do not perform" turns the request into a prohibition, which no referral can carry.
+        if (const auto dnp = r.boolean("doNotPerform"); dnp && *dnp) {
+            const ElementPath dp = r.child("doNotPerform");
+            ctx_.sink().error(IssueType::not_supported, dp.str(),
+                              "a request not to perform a service is not a referral and cannot be translated");
+        }
+
         each(r, "category", [&](const rapidjson::Value& v, const ElementPath& p, std::size_t) {
             Concept codeable;
             if (!read_concept(ctx_, v, p, codeable)) return;

@@ -116,6 +116,7 @@ bool Decoder::index_bundle(ObjectReader& bundle) {
         ctx_.sink().error(IssueType::not_supported, type_path.str(),
                           "a '" + std::string(*type) +
                               "' Bundle reports on requests or history; it is not a document to translate");
+        bundle.drop();
         return false;
     }
 
@@ -205,7 +206,7 @@ void Decoder::decode_rest(std::size_t i) {
     else if (type == "MessageHeader")
         decode_message_header(i);
     else
-        not_carried_resource(i, "the record has no place for a " + std::string(type));
+        not_carried_resource(i, "the record has no place for a resource of type " + std::string(type));
 }
 
 void Decoder::not_carried_resource(std::size_t i, std::string_view why) {
@@ -376,6 +377,11 @@ void Decoder::decode_actor(std::size_t i) {
     actor.type = type;
     with_resource(i, [&](ObjectReader& r) {
         read_common(r);
+        // An active directory entry is the normal case; an inactive one is reported.
+        if (const rapidjson::Value* active = r.take("active"); active && !(active->IsBool() && active->GetBool())) {
+            const ElementPath ap = r.child("active");
+            ctx_.not_carried(ap, "the record cannot say that an organisation or professional is inactive");
+        }
         if (type == "Organization") {
             each_object(r, "identifier", [&](ObjectReader& id, std::size_t) {
                 const std::string_view system = id.string("system").value_or("");

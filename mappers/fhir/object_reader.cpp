@@ -8,8 +8,8 @@
 namespace carebridge::fhir {
 
 void DecodeContext::not_carried(const ElementPath& path, std::string_view why) {
-    std::string message = path.str();
-    message += strict_ ? " is not supported" : " is not carried";
+    // The path travels with the issue; the message says what happened and why.
+    std::string message = strict_ ? "not supported by the mapper" : "not carried by the record";
     if (!why.empty()) {
         message += ": ";
         message += why;
