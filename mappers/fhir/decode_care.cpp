@@ -280,6 +280,7 @@ void Decoder::decode_questionnaire_response(std::size_t i, std::size_t plan) {
             model::DialogScore score;
             score.domain = *domain;
             bool scored = false;
+            bool score_item = false;  // present but invalid is reported where it is
             each_object(item, "item", [&](ObjectReader& part, std::size_t) {
                 const auto part_link = required_string(part, "linkId");
                 if (!part_link) return;
@@ -299,6 +300,7 @@ void Decoder::decode_questionnaire_response(std::size_t i, std::size_t plan) {
                     ctx_.invalid(extra, "a DIALOG+ item has one answer");
                 }
                 if (suffix == ".score") {
+                    score_item = true;
                     const auto value = answer.integer("valueInteger");
                     const ElementPath vp = answer.child("valueInteger");
                     if (!value) {
@@ -319,6 +321,7 @@ void Decoder::decode_questionnaire_response(std::size_t i, std::size_t plan) {
                 }
             });
             if (!scored) {
+                if (score_item) return;
                 const ElementPath ip = item.child("item");
                 ctx_.sink().error(IssueType::required, ip.str(), "the DIALOG+ domain has no score");
                 return;
