@@ -179,23 +179,33 @@ private:
         }
         return patient_url_;
     }
+    // Each directory resource is registered once, with its fullUrl, so the hash
+    // is computed once however often it is referred to.
+    template <typename Key> static const std::string* find(const std::vector<std::pair<Key, std::string>>& v,
+                                                           const Key& key) {
+        for (const auto& [k, u] : v)
+            if (k == key) return &u;
+        return nullptr;
+    }
     std::string organisation_url(const std::string& ods) {
-        if (std::find(organisations_.begin(), organisations_.end(), ods) == organisations_.end())
-            organisations_.push_back(ods);
-        return url("Organization", ods);
+        if (const std::string* u = find(organisations_, ods)) return *u;
+        organisations_.emplace_back(ods, url("Organization", ods));
+        return organisations_.back().second;
     }
     std::string practitioner_url(const std::string& name) {
-        if (std::find(practitioners_.begin(), practitioners_.end(), name) == practitioners_.end())
-            practitioners_.push_back(name);
-        return url("Practitioner", name);
+        if (const std::string* u = find(practitioners_, name)) return *u;
+        practitioners_.emplace_back(name, url("Practitioner", name));
+        return practitioners_.back().second;
     }
     std::string role_url(const Role& role) {
-        if (std::find(roles_.begin(), roles_.end(), role) == roles_.end()) roles_.push_back(role);
-        return url("PractitionerRole", role.name + "|" + role.ods + "|" + role.phone);
+        if (const std::string* u = find(roles_, role)) return *u;
+        roles_.emplace_back(role, url("PractitionerRole", role.name + "|" + role.ods + "|" + role.phone));
+        return roles_.back().second;
     }
     std::string service_url(const Service& service) {
-        if (std::find(services_.begin(), services_.end(), service) == services_.end()) services_.push_back(service);
-        return url("HealthcareService", service.ods + "|" + service.name);
+        if (const std::string* u = find(services_, service)) return *u;
+        services_.emplace_back(service, url("HealthcareService", service.ods + "|" + service.name));
+        return services_.back().second;
     }
 
     // ---- resources ----
@@ -973,15 +983,16 @@ private:
     // and practitioners, so they are written first.
     void write_directory_entries() {
         for (std::size_t k = 0; k < services_.size(); ++k) {
-            const Service s = services_[k];
-            begin_entry(url("HealthcareService", s.ods + "|" + s.name), "HealthcareService");
+            const Service s = services_[k].first;
+            begin_entry(services_[k].second, "HealthcareService");
             reference("providedBy", organisation_url(s.ods));
             member("name", s.name);
             end_entry();
         }
         for (std::size_t k = 0; k < roles_.size(); ++k) {
-            const Role r = roles_[k];
-            begin_entry(url("PractitionerRole", r.name + "|" + r.ods + "|" + r.phone), "PractitionerRole");
+            const Role r = roles_[k].first;
+            const std::string role_full_url = roles_[k].second;
+            begin_entry(role_full_url, "PractitionerRole");
             if (!r.name.empty()) reference("practitioner", practitioner_url(r.name));
             if (!r.ods.empty()) reference("organization", organisation_url(r.ods));
             if (!r.phone.empty()) {
@@ -996,16 +1007,18 @@ private:
             }
             end_entry();
         }
-        for (const std::string& name : practitioners_) {
-            begin_entry(url("Practitioner", name), "Practitioner");
+        for (std::size_t k = 0; k < practitioners_.size(); ++k) {
+            const std::string name = practitioners_[k].first;
+            begin_entry(practitioners_[k].second, "Practitioner");
             key("name");
             w_.StartArray();
             text_concept(name);
             w_.EndArray();
             end_entry();
         }
-        for (const std::string& ods : organisations_) {
-            begin_entry(url("Organization", ods), "Organization");
+        for (std::size_t k = 0; k < organisations_.size(); ++k) {
+            const std::string& ods = organisations_[k].first;
+            begin_entry(organisations_[k].second, "Organization");
             key("identifier");
             w_.StartArray();
             w_.StartObject();
@@ -1023,10 +1036,10 @@ private:
     issues::IssueSink& sink_;
     std::string scratch_;
     std::string patient_url_;
-    std::vector<std::string> organisations_;
-    std::vector<std::string> practitioners_;
-    std::vector<Role> roles_;
-    std::vector<Service> services_;
+    std::vector<std::pair<std::string, std::string>> organisations_;  // ODS code, fullUrl
+    std::vector<std::pair<std::string, std::string>> practitioners_;  // name, fullUrl
+    std::vector<std::pair<Role, std::string>> roles_;
+    std::vector<std::pair<Service, std::string>> services_;
 };
 
 }  // namespace
