@@ -636,8 +636,12 @@ void Decoder::decode_care_team(std::size_t i, std::size_t referral) {
             }
             if (read_reference(participant, "onBehalfOf", ref_to)) {
                 const ElementPath op = participant.child("onBehalfOf");
-                if (const Actor* a = actor_for(ref_to, op); a && member.organisation_ods.empty())
-                    member.organisation_ods = a->ods;
+                if (const Actor* a = actor_for(ref_to, op)) {
+                    if (member.organisation_ods.empty())
+                        member.organisation_ods = a->ods;
+                    else if (a->ods != member.organisation_ods)
+                        ctx_.not_carried(op, "the member's own organisation is kept");
+                }
             }
             ref.care_team.push_back(std::move(member));
         });

@@ -7,6 +7,7 @@
 #include <rapidjson/writer.h>
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "fhir/fhir_codec.hpp"
 #include "fhir/partnership.hpp"
@@ -180,32 +181,28 @@ private:
         return patient_url_;
     }
     // Each directory resource is registered once, with its fullUrl, so the hash
-    // is computed once however often it is referred to.
-    template <typename Key> static const std::string* find(const std::vector<std::pair<Key, std::string>>& v,
-                                                           const Key& key) {
-        for (const auto& [k, u] : v)
-            if (k == key) return &u;
-        return nullptr;
+    // is computed once however often it is referred to; looked up by identity so
+    // a record with thousands of targets stays linear.
+    template <typename Key>
+    const std::string& registered(std::vector<std::pair<Key, std::string>>& order, std::string_view type,
+                                  const Key& key, std::string identity) {
+        std::string lookup;
+        lookup.append(type).append("/").append(identity);
+        if (auto it = directory_.find(lookup); it != directory_.end()) return it->second;
+        order.emplace_back(key, url(type, identity));
+        return directory_.emplace(std::move(lookup), order.back().second).first->second;
     }
     std::string organisation_url(const std::string& ods) {
-        if (const std::string* u = find(organisations_, ods)) return *u;
-        organisations_.emplace_back(ods, url("Organization", ods));
-        return organisations_.back().second;
+        return registered(organisations_, "Organization", ods, ods);
     }
     std::string practitioner_url(const std::string& name) {
-        if (const std::string* u = find(practitioners_, name)) return *u;
-        practitioners_.emplace_back(name, url("Practitioner", name));
-        return practitioners_.back().second;
+        return registered(practitioners_, "Practitioner", name, name);
     }
     std::string role_url(const Role& role) {
-        if (const std::string* u = find(roles_, role)) return *u;
-        roles_.emplace_back(role, url("PractitionerRole", role.name + "|" + role.ods + "|" + role.phone));
-        return roles_.back().second;
+        return registered(roles_, "PractitionerRole", role, role.name + "|" + role.ods + "|" + role.phone);
     }
     std::string service_url(const Service& service) {
-        if (const std::string* u = find(services_, service)) return *u;
-        services_.emplace_back(service, url("HealthcareService", service.ods + "|" + service.name));
-        return services_.back().second;
+        return registered(services_, "HealthcareService", service, service.ods + "|" + service.name);
     }
 
     // ---- resources ----
@@ -1040,6 +1037,7 @@ private:
     std::vector<std::pair<std::string, std::string>> practitioners_;  // name, fullUrl
     std::vector<std::pair<Role, std::string>> roles_;
     std::vector<std::pair<Service, std::string>> services_;
+    std::unordered_map<std::string, std::string> directory_;  // "Type/identity" → fullUrl
 };
 
 }  // namespace
