@@ -4,16 +4,6 @@
 #include "fhir/uk_core.hpp"
 
 namespace carebridge::fhir {
-namespace {
-
-// The uuid of a `urn:uuid:` fullUrl, the sender's identity for the resource.
-std::string_view uuid_of(std::string_view full_url) {
-    constexpr std::string_view prefix = "urn:uuid:";
-    return full_url.substr(0, prefix.size()) == prefix ? full_url.substr(prefix.size()) : std::string_view{};
-}
-
-}  // namespace
-
 std::size_t Decoder::referral_for_unlinked(std::size_t i) {
     if (record_.referrals.empty()) return no_entry;
     if (record_.referrals.size() > 1) {
@@ -99,7 +89,9 @@ void Decoder::decode_service_request(std::size_t i) {
                 ctx_.not_carried(id.path(), "the record keeps one referral id");
             }
         });
-        if (ref.id.empty()) ref.id.assign(index_[i].id.empty() ? uuid_of(index_[i].full_url) : index_[i].id);
+        // The resource id is the sender's name for it; a urn:uuid: fullUrl is only
+        // the message's, so a referral without either has no id in the record.
+        if (ref.id.empty()) ref.id.assign(index_[i].id);
 
         if (const auto status = required_string(r, "status")) {
             bool known = false;

@@ -285,6 +285,12 @@ const Actor* Decoder::actor_for(const Ref& ref, const ElementPath& path) {
     }
     logical_ = Actor{};
     if (uk_core::is_ods_system(ref.identifier_system) && !ref.identifier_value.empty()) {
+        if (!model::is_valid_ods_code(ref.identifier_value)) {
+            const ElementPath identifier = path.child("identifier");
+            const ElementPath value = identifier.child("value");
+            ctx_.invalid(value, "'" + std::string(ref.identifier_value) + "' is not a valid ODS code");
+            return nullptr;
+        }
         logical_.type = "Organization";
         logical_.ods.assign(ref.identifier_value);
         return &logical_;
@@ -427,8 +433,8 @@ void Decoder::decode_actor(std::size_t i) {
                 if (o != no_entry && actors_[o].type == "Organization") {
                     actor.ods = actors_[o].ods;
                     actor.parts[1] = o;
-                } else if (uk_core::is_ods_system(ref.identifier_system)) {
-                    actor.ods.assign(ref.identifier_value);
+                } else if (o == no_entry && !ref.identifier_value.empty()) {
+                    if (const Actor* logical = actor_for(ref, path)) actor.ods = logical->ods;
                 } else if (o != no_entry) {
                     ctx_.not_carried(path, "a role's organization must be an Organization");
                 }
@@ -455,8 +461,8 @@ void Decoder::decode_actor(std::size_t i) {
                 if (o != no_entry && actors_[o].type == "Organization") {
                     actor.ods = actors_[o].ods;
                     actor.parts[1] = o;
-                } else if (uk_core::is_ods_system(ref.identifier_system)) {
-                    actor.ods.assign(ref.identifier_value);
+                } else if (o == no_entry && !ref.identifier_value.empty()) {
+                    if (const Actor* logical = actor_for(ref, path)) actor.ods = logical->ods;
                 } else if (o != no_entry) {
                     ctx_.not_carried(path, "the provider must be an Organization");
                 }

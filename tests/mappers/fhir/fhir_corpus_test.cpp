@@ -210,6 +210,25 @@ TEST(FhirCorpus, EveryFileEndsAsTheMappingSays) {
     }
 }
 
+TEST(FhirCorpus, WhatIsReadReEncodesLosslessly) {
+    // Whatever the decoder accepts from a public example, the encoder writes so
+    // that it reads back to the same record, with nothing reported.
+    std::size_t checked = 0;
+    for (const std::string& relative : corpus_files()) {
+        SCOPED_TRACE(relative);
+        Decoded first = decode(read(fs::path(corpus()) / relative), translation::Strictness::lenient);
+        if (!first.record) continue;
+        issues::IssueSink encode_sink;
+        const std::string bundle = fhir::encode(*first.record, fhir::EncodeOptions{}, encode_sink);
+        EXPECT_TRUE(encode_sink.empty()) << issues::to_operation_outcome_json(encode_sink, true);
+        Decoded second = decode(bundle, translation::Strictness::strict);
+        ASSERT_TRUE(second.record) << issues::to_operation_outcome_json(second.sink, true);
+        EXPECT_EQ(*second.record, *first.record);
+        ++checked;
+    }
+    EXPECT_GT(checked, 150u);
+}
+
 TEST(FhirCorpus, BarsReferralIsReadOnceItsNhsNumberIsValid) {
     // The same BaRS referral with the test-range number 999 000 0018 in place of
     // the one that fails its check digit: everything else about it is read.
