@@ -37,7 +37,12 @@ struct Service {
 template <typename Writer> class BundleWriter {
 public:
     BundleWriter(Writer& w, const PersonRecord& record, const EncodeOptions& options, issues::IssueSink& sink)
-        : w_(w), record_(record), systems_(options.partnership_base), sink_(sink) {}
+        : w_(w),
+          record_(record),
+          systems_(options.partnership_base),
+          sink_(sink),
+          referral_keys_(keys_of(record.referrals)),
+          plan_keys_(keys_of(record.care_plans)) {}
 
     void write() {
         const bool message = !record_.referrals.empty();
@@ -163,14 +168,22 @@ private:
         name.append(systems_.base()).append("/").append(type).append("/").append(identity);
         return "urn:uuid:" + uuid_v5_url(name);
     }
-    std::string referral_key(std::size_t i) const {
-        const std::string& id = record_.referrals[i].id;
-        return id.empty() ? "#" + std::to_string(i) : id;
+    // The identity behind a referral's or plan's fullUrls: its id, made unique
+    // by position when the record repeats or lacks one, so references stay unambiguous.
+    template <typename Items> static std::vector<std::string> keys_of(const Items& items) {
+        std::vector<std::string> keys;
+        std::unordered_map<std::string_view, int> seen;
+        for (std::size_t i = 0; i < items.size(); ++i) {
+            const std::string& id = items[i].id;
+            if (id.empty() || seen[id]++ > 0)
+                keys.push_back(id + "#" + std::to_string(i));
+            else
+                keys.push_back(id);
+        }
+        return keys;
     }
-    std::string plan_key(std::size_t i) const {
-        const std::string& id = record_.care_plans[i].id;
-        return id.empty() ? "#" + std::to_string(i) : id;
-    }
+    const std::string& referral_key(std::size_t i) const { return referral_keys_[i]; }
+    const std::string& plan_key(std::size_t i) const { return plan_keys_[i]; }
     const std::string& patient_url() {
         if (patient_url_.empty()) {
             const model::Person& p = record_.person;
@@ -411,7 +424,7 @@ private:
 
     void write_referral(std::size_t index) {
         const model::Referral& ref = record_.referrals[index];
-        const std::string key_ = referral_key(index);
+        const std::string& key_ = referral_key(index);
         const std::string sr_url = url("ServiceRequest", key_);
 
         // Referral-scoped resources, listed in ServiceRequest.supportingInfo in this order.
@@ -740,7 +753,7 @@ private:
 
     void write_care_plan(std::size_t i) {
         const model::CarePlan& plan = record_.care_plans[i];
-        const std::string key_ = plan_key(i);
+        const std::string& key_ = plan_key(i);
         const std::string plan_url = url("CarePlan", key_);
         std::vector<std::string> goal_urls;
         for (std::size_t g = 0; g < plan.goals.size(); ++g) goal_urls.push_back(url("Goal", key_ + "/" + std::to_string(g)));
@@ -902,7 +915,7 @@ private:
 
     void write_contact(std::size_t i) {
         const model::ServiceContact& c = record_.contacts[i];
-        begin_entry(url("Encounter", "contact/" + (c.id.empty() ? "#" + std::to_string(i) : c.id)), "Encounter");
+        begin_entry(url("Encounter", "contact/" + std::to_string(i) + "/" + c.id), "Encounter");
         partnership_identifier(partnership::contact_id, c.id);
         const bool dna = c.type == model::ContactType::did_not_attend;
         // R4 has no did-not-attend status: a contact that did not happen is cancelled.
@@ -932,7 +945,7 @@ private:
 
     void write_admission(std::size_t i) {
         const model::Admission& a = record_.admissions[i];
-        begin_entry(url("Encounter", "admission/" + (a.id.empty() ? "#" + std::to_string(i) : a.id)), "Encounter");
+        begin_entry(url("Encounter", "admission/" + std::to_string(i) + "/" + a.id), "Encounter");
         if (!a.legal_status.empty()) {
             key("extension");
             w_.StartArray();
@@ -1031,6 +1044,8 @@ private:
     const PersonRecord& record_;
     partnership::Systems systems_;
     issues::IssueSink& sink_;
+    std::vector<std::string> referral_keys_;
+    std::vector<std::string> plan_keys_;
     std::string scratch_;
     std::string patient_url_;
     std::vector<std::pair<std::string, std::string>> organisations_;  // ODS code, fullUrl

@@ -82,6 +82,20 @@ TEST(FhirRoundTrip, SparseRecordStaysSparse) {
     EXPECT_EQ(round_trip(record), record);
 }
 
+TEST(FhirRoundTrip, RepeatedIdsKeepTheirOwnTasksAndResources) {
+    // Two referrals under one id (a resubmission) must not share fullUrls, or
+    // one's status Task would be read as the other's.
+    model::PersonRecord record = testing::golden_record();
+    record.referrals.push_back(record.referrals[0]);
+    record.referrals[1].status = model::ReferralStatus::declined_by_service;
+    record.referrals[1].status_set_by = "DBF01";
+    record.referrals[1].status_reason = "Outside our area";
+    record.care_plans.push_back(record.care_plans[0]);
+    record.care_plans[1].crisis_plan = "Call the crisis line.";
+    record.contacts.push_back(record.contacts[0]);
+    EXPECT_EQ(round_trip(record), record);
+}
+
 TEST(FhirRoundTrip, PartnershipBaseIsAParameter) {
     const std::string base = "https://fhir.westshire-partnership.example";
     model::PersonRecord record = testing::golden_record();
