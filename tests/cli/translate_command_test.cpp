@@ -16,7 +16,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Run {
+struct CommandResult {
     int exit_code = -1;
     std::string out;
     std::string err;
@@ -46,12 +46,12 @@ protected:
     }
 
     // Runs the binary with `args` (already shell-quoted where needed).
-    Run run(const std::string& args, const std::string& stdin_text = "") {
+    CommandResult run(const std::string& args, const std::string& stdin_text = "") {
         const fs::path in = write("stdin", stdin_text), out = dir_ / "stdout", err = dir_ / "stderr";
         const std::string command = std::string("'") + CAREBRIDGE_BINARY + "' " + args + " < '" + in.string() +
                                     "' > '" + out.string() + "' 2> '" + err.string() + "'";
         const int status = std::system(command.c_str());
-        Run r;
+        CommandResult r;
         r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
         r.out = slurp(out);
         r.err = slurp(err);
@@ -72,10 +72,10 @@ protected:
 };
 
 TEST_F(TranslateCommand, HelpIsClearAndSucceeds) {
-    const Run top = run("--help");
+    const CommandResult top = run("--help");
     EXPECT_EQ(top.exit_code, 0);
     EXPECT_NE(top.out.find("translate"), std::string::npos);
-    const Run sub = run("translate --help");
+    const CommandResult sub = run("translate --help");
     EXPECT_EQ(sub.exit_code, 0);
     EXPECT_NE(sub.out.find("--from FORMAT"), std::string::npos);
     EXPECT_NE(sub.out.find("Exit status"), std::string::npos);
@@ -84,24 +84,24 @@ TEST_F(TranslateCommand, HelpIsClearAndSucceeds) {
 TEST_F(TranslateCommand, UsageErrorsExitOneWithOneLine) {
     for (const std::string args : {"", "nonsense", "translate --from fhir", "translate --from fhir --to xml",
                                    "translate --from fhir --to referral --bogus"}) {
-        const Run r = run(args);
+        const CommandResult r = run(args);
         EXPECT_EQ(r.exit_code, 1) << args;
         EXPECT_FALSE(r.err.empty()) << args;
         EXPECT_TRUE(r.out.empty()) << args;
     }
-    const Run r = run("translate --from fhir --to xml");
+    const CommandResult r = run("translate --from fhir --to xml");
     EXPECT_NE(r.err.find("unknown format 'xml'"), std::string::npos) << r.err;
 }
 
 TEST_F(TranslateCommand, MissingFileIsAnIoError) {
-    const Run r = run("translate --from fhir --to referral /nonexistent/referral.json");
+    const CommandResult r = run("translate --from fhir --to referral /nonexistent/referral.json");
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_NE(r.err.find("cannot read /nonexistent/referral.json"), std::string::npos) << r.err;
     EXPECT_TRUE(r.out.empty());
 }
 
 TEST_F(TranslateCommand, FhirToReferralWritesTheReferralAndWarnsAboutWhatItCannotCarry) {
-    const Run r = run("translate --from fhir --to referral '" + golden("referral.fhir.json") + "'");
+    const CommandResult r = run("translate --from fhir --to referral '" + golden("referral.fhir.json") + "'");
     ASSERT_EQ(r.exit_code, 0) << r.err;
     rapidjson::Document doc;
     doc.Parse(r.out.c_str());
@@ -119,7 +119,7 @@ TEST_F(TranslateCommand, ReadsStdinAndEveryDirectionSucceedsOnTheGolden) {
         {"fhir", "referral.fhir.json"}, {"referral", "referral.json"}, {"carenotes", "referral.carenotes.xml"}};
     for (const auto& [from, file] : inputs) {
         for (const std::string to : {"fhir", "referral", "carenotes"}) {
-            const Run r = run("translate --from " + from + " --to " + to + " -", slurp(golden(file)));
+            const CommandResult r = run("translate --from " + from + " --to " + to + " -", slurp(golden(file)));
             EXPECT_EQ(r.exit_code, 0) << from << " → " << to << ": " << r.err;
             EXPECT_FALSE(r.out.empty()) << from << " → " << to;
         }
@@ -131,7 +131,7 @@ TEST_F(TranslateCommand, InvalidNhsNumberExitsTwoWithItsPath) {
     const auto pos = text.find("9990000085");
     ASSERT_NE(pos, std::string::npos);
     text.replace(pos, 10, "9990000086");
-    const Run r = run("translate --from referral --to fhir '" + write("bad.json", text).string() + "'");
+    const CommandResult r = run("translate --from referral --to fhir '" + write("bad.json", text).string() + "'");
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_TRUE(r.out.empty());
     EXPECT_NE(r.err.find("person.nhsNumber"), std::string::npos) << r.err;
@@ -149,7 +149,7 @@ TEST_F(TranslateCommand, MalformedInputsExitTwo) {
          "<CareNotesExport xmlns=\"urn:carebridge:carenotes:1\">&e;</CareNotesExport>"},
     };
     for (const auto& [from, text] : cases) {
-        const Run r = run("translate --from " + from + " --to referral -", text);
+        const CommandResult r = run("translate --from " + from + " --to referral -", text);
         EXPECT_EQ(r.exit_code, 2) << text.substr(0, 60) << "\n" << r.err;
         EXPECT_NE(r.err.find("OperationOutcome"), std::string::npos) << r.err;
         EXPECT_EQ(r.out.find("root:"), std::string::npos);  // nothing from /etc/passwd
@@ -170,7 +170,7 @@ TEST_F(TranslateCommand, ExportOfManyClientsBecomesOneJsonDocumentPerLine) {
         c->replace(nhs, 10, c == &second ? "9990000018" : "9990000026");
     }
     xml.insert(end, "\n" + second + "\n" + third);
-    const Run r = run("translate --from carenotes --to referral '" + write("export.xml", xml).string() + "'");
+    const CommandResult r = run("translate --from carenotes --to referral '" + write("export.xml", xml).string() + "'");
     ASSERT_EQ(r.exit_code, 0) << r.err;
     std::istringstream lines(r.out);
     std::string line;
@@ -192,7 +192,7 @@ TEST_F(TranslateCommand, OneBadClientIsRejectedAndTheOthersStillTranslate) {
     std::string bad = xml.substr(start, end - start);
     bad.replace(bad.find("9990000085"), 10, "9990000086");
     xml.insert(end, "\n" + bad);
-    const Run r = run("translate --from carenotes --to fhir '" + write("export.xml", xml).string() + "'");
+    const CommandResult r = run("translate --from carenotes --to fhir '" + write("export.xml", xml).string() + "'");
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out.substr(0, 200);
     EXPECT_NE(r.err.find("CareNotesExport.Client[1]"), std::string::npos) << r.err;
@@ -203,10 +203,10 @@ TEST_F(TranslateCommand, StrictRejectsWhatLenientReports) {
     std::string text = slurp(golden("referral.json"));
     text.insert(text.find('{') + 1, "\n  \"favouriteColour\": \"green\",");
     const fs::path p = write("extra.json", text);
-    const Run lenient = run("translate --from referral --to fhir '" + p.string() + "'");
+    const CommandResult lenient = run("translate --from referral --to fhir '" + p.string() + "'");
     EXPECT_EQ(lenient.exit_code, 0) << lenient.err;
     EXPECT_NE(lenient.err.find("favouriteColour"), std::string::npos) << lenient.err;
-    const Run strict = run("translate --strict --from referral --to fhir '" + p.string() + "'");
+    const CommandResult strict = run("translate --strict --from referral --to fhir '" + p.string() + "'");
     EXPECT_EQ(strict.exit_code, 2) << strict.err;
     EXPECT_NE(strict.err.find("favouriteColour"), std::string::npos) << strict.err;
 }

@@ -17,9 +17,9 @@ const Format all_formats[] = {Format::fhir, Format::carenotes, Format::referral}
 
 std::string golden_text(Format f) {
     switch (f) {
-    case Format::fhir: return testing::read_source_file("tests/golden/referral.fhir.json");
-    case Format::carenotes: return testing::read_source_file("tests/golden/referral.carenotes.xml");
-    case Format::referral: return testing::read_source_file("tests/golden/referral.json");
+    case Format::fhir: return carebridge::testing::read_source_file("tests/golden/referral.fhir.json");
+    case Format::carenotes: return carebridge::testing::read_source_file("tests/golden/referral.carenotes.xml");
+    case Format::referral: return carebridge::testing::read_source_file("tests/golden/referral.json");
     }
     return {};
 }
@@ -28,8 +28,8 @@ std::string golden_text(Format f) {
 // service contacts or admissions.
 model::PersonRecord expected_after(std::initializer_list<Format> formats) {
     for (Format f : formats)
-        if (f == Format::referral) return testing::golden_record_without_encounters();
-    return testing::golden_record();
+        if (f == Format::referral) return carebridge::testing::golden_record_without_encounters();
+    return carebridge::testing::golden_record();
 }
 
 model::PersonRecord decode_or_fail(Format f, const std::string& text, issues::IssueSink& sink) {
@@ -98,7 +98,7 @@ TEST(Translator, TranslateTextWritesOneDocumentAndCountsIt) {
 }
 
 TEST(Translator, ARecordWithoutAReferralCannotBecomeAPartnershipReferral) {
-    model::PersonRecord record = testing::golden_record();
+    model::PersonRecord record = carebridge::testing::golden_record();
     record.referrals.clear();
     issues::IssueSink sink;
     EXPECT_TRUE(translation::encode_document(Format::referral, record, false, sink).empty());
