@@ -70,7 +70,7 @@ void Decoder::decode_care_plan(std::size_t i) {
                 plan.status = *s;
             else {
                 const ElementPath sp = r.child("status");
-                ctx_.invalid(sp, "'" + std::string(*status) + "' is not a care plan status the record can hold");
+                ctx_.invalid(sp, quoted(*status) + " is not a care plan status the record can hold");
             }
         }
         required_string(r, "intent");  // a plan, proposal or order is carried alike
@@ -109,7 +109,7 @@ void Decoder::decode_care_plan(std::size_t i) {
             if (const auto status = d.string("status")) {
                 if (!uk_core::is_care_plan_activity_status(*status)) {
                     const ElementPath sp = d.child("status");
-                    ctx_.invalid(sp, "'" + std::string(*status) + "' is not a care plan activity status");
+                    ctx_.invalid(sp, quoted(*status) + " is not a care plan activity status");
                 } else if (*status != "unknown") {  // unknown is how an empty status is written
                     out.status.assign(*status);
                 }
@@ -205,7 +205,7 @@ void Decoder::decode_goal(std::size_t i, std::size_t plan) {
                 goal.status.assign(*status);
             else {
                 const ElementPath sp = r.child("lifecycleStatus");
-                ctx_.invalid(sp, "'" + std::string(*status) + "' is not a goal lifecycle status");
+                ctx_.invalid(sp, quoted(*status) + " is not a goal lifecycle status");
             }
         }
         Concept description;
@@ -268,7 +268,7 @@ void Decoder::decode_questionnaire_response(std::size_t i, std::size_t plan) {
             const ElementPath lp = item.child("linkId");
             const auto domain = model::parse_code<model::DialogDomain>(*link);
             if (!domain) {
-                ctx_.invalid(lp, "'" + std::string(*link) + "' is not a DIALOG+ domain");
+                ctx_.invalid(lp, quoted(*link) + " is not a DIALOG+ domain");
                 return;
             }
             if (seen[static_cast<int>(*domain)]) {
@@ -317,7 +317,7 @@ void Decoder::decode_questionnaire_response(std::size_t i, std::size_t plan) {
                     if (const auto value = answer.boolean("valueBoolean")) score.wants_more_help = *value;
                 } else {
                     const ElementPath pp = part.child("linkId");
-                    ctx_.invalid(pp, "'" + std::string(*part_link) + "' is not a DIALOG+ score or help item");
+                    ctx_.invalid(pp, quoted(*part_link) + " is not a DIALOG+ score or help item");
                 }
             });
             if (!scored) {
@@ -467,7 +467,7 @@ void Decoder::decode_encounter(std::size_t i) {
                         if (!c) {
                             ctx_.not_carried(vp, "no England legal status classification in it");
                         } else if (!uk_core::is_legal_status_code(c->code)) {
-                            ctx_.invalid(vp, "'" + std::string(c->code) + "' is not a Mental Health Act legal status");
+                            ctx_.invalid(vp, quoted(c->code) + " is not a Mental Health Act legal status");
                         } else {
                             out.legal_status.assign(c->code);
                         }
@@ -516,7 +516,7 @@ void Decoder::decode_encounter(std::size_t i) {
                 return;
             }
             type = model::parse_code<model::ContactType>(c->code);
-            if (!type) ctx_.invalid(p, "'" + std::string(c->code) + "' is not a partnership contact type");
+            if (!type) ctx_.invalid(p, quoted(c->code) + " is not a partnership contact type");
         });
         if (*status == "cancelled") {
             type = model::ContactType::did_not_attend;

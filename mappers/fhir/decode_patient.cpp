@@ -54,7 +54,7 @@ void Decoder::decode_patient(std::size_t i) {
                     if (!uk_core::is_ethnic_category_system(c.system)) continue;
                     if (!model::is_ethnic_category_code(c.code)) {
                         const ElementPath vp = ext.child("valueCodeableConcept");
-                        ctx_.invalid(vp, "'" + std::string(c.code) + "' is not an NHS ethnic category code");
+                        ctx_.invalid(vp, quoted(c.code) + " is not an NHS ethnic category code");
                         return;
                     }
                     person.ethnic_category.assign(c.code);
@@ -78,7 +78,7 @@ void Decoder::decode_patient(std::size_t i) {
                         if (auto m = model::parse_code<model::ContactMethod>(c->code))
                             prefs.preferred_method = m;
                         else
-                            ctx_.invalid(vp, "'" + std::string(c->code) + "' is not a partnership contact method");
+                            ctx_.invalid(vp, quoted(c->code) + " is not a partnership contact method");
                     } else if (const Coding* uk = codeable.find(uk_core::preferred_contact_method_system)) {
                         if (auto m = uk_core::contact_method_from_code(uk->code))
                             prefs.preferred_method = m;
@@ -138,8 +138,7 @@ void Decoder::decode_patient(std::size_t i) {
                         if (!uk_core::is_nhs_number_verification_system(c.system)) continue;
                         const std::string_view code = uk_core::nhs_number_verification_code(c.code);
                         if (code.empty()) {
-                            ctx_.invalid(cp, "'" + std::string(c.code) +
-                                                 "' is not an NHS number verification status code");
+                            ctx_.invalid(cp, quoted(c.code) + " is not an NHS number verification status code");
                             return;
                         }
                         person.nhs_number_verification.assign(code);
@@ -160,7 +159,7 @@ void Decoder::decode_patient(std::size_t i) {
             if (const auto use = n.string("use")) {
                 if (!uk_core::is_name_use(*use)) {
                     const ElementPath up = n.child("use");
-                    ctx_.invalid(up, "'" + std::string(*use) + "' is not a FHIR name use");
+                    ctx_.invalid(up, quoted(*use) + " is not a FHIR name use");
                 }
                 name.use.assign(*use);
             }
@@ -204,7 +203,7 @@ void Decoder::decode_patient(std::size_t i) {
                 person.gender = g;
             else {
                 const ElementPath gp = r.child("gender");
-                ctx_.invalid(gp, "'" + std::string(*gender) + "' is not a FHIR administrative gender");
+                ctx_.invalid(gp, quoted(*gender) + " is not a FHIR administrative gender");
             }
         }
         read_date(r, "birthDate", person.birth_date);

@@ -38,7 +38,7 @@ void Decoder::decode_service_request(std::size_t i) {
                     if (auto s = model::parse_code<model::ReferralSource>(c->code))
                         ref.source = s;
                     else
-                        ctx_.invalid(vp, "'" + std::string(c->code) + "' is not a partnership referral source");
+                        ctx_.invalid(vp, quoted(c->code) + " is not a partnership referral source");
                 } else if (const Coding* sct = codeable.find(uk_core::snomed_system);
                            sct && uk_core::source_from_snomed(sct->code)) {
                     ref.source = uk_core::source_from_snomed(sct->code);
@@ -100,12 +100,12 @@ void Decoder::decode_service_request(std::size_t i) {
             } else {
                 const ElementPath sp = r.child("status");
                 ctx_.invalid(sp, known ? "a ServiceRequest entered in error is not a referral"
-                                       : "'" + std::string(*status) + "' is not a ServiceRequest status");
+                                       : quoted(*status) + " is not a ServiceRequest status");
             }
         }
         if (const auto intent = required_string(r, "intent"); intent && !uk_core::is_request_intent(*intent)) {
             const ElementPath ip = r.child("intent");
-            ctx_.invalid(ip, "'" + std::string(*intent) + "' is not a ServiceRequest intent");
+            ctx_.invalid(ip, quoted(*intent) + " is not a ServiceRequest intent");
         }
 
         // A modifier: "do not perform" turns the request into a prohibition, which no referral can carry.
@@ -126,7 +126,7 @@ void Decoder::decode_service_request(std::size_t i) {
             if (auto pathway = model::parse_code<model::Pathway>(c->code))
                 ref.pathway = pathway;
             else
-                ctx_.invalid(p, "'" + std::string(c->code) + "' is not a partnership pathway");
+                ctx_.invalid(p, quoted(c->code) + " is not a partnership pathway");
         });
 
         if (const auto priority = r.string("priority")) {
@@ -136,8 +136,7 @@ void Decoder::decode_service_request(std::size_t i) {
                 ref.priority = *p;
                 if (stat) ctx_.warn(IssueType::value, pp, "priority 'stat' is read as red, the most urgent rating");
             } else {
-                ctx_.invalid(pp, "'" + std::string(*priority) +
-                                     "' is not a request priority (routine, urgent, asap or stat)");
+                ctx_.invalid(pp, quoted(*priority) + " is not a request priority (routine, urgent, asap or stat)");
             }
         }
 
@@ -189,7 +188,7 @@ void Decoder::decode_service_request(std::size_t i) {
             if (const Coding* c = codeable.find(systems, partnership::referral_need)) {
                 auto n = model::parse_code<model::Need>(c->code);
                 if (!n) {
-                    ctx_.invalid(p, "'" + std::string(c->code) + "' is not a partnership need");
+                    ctx_.invalid(p, quoted(c->code) + " is not a partnership need");
                     return;
                 }
                 need.code = *n;
@@ -265,7 +264,7 @@ void Decoder::decode_task(std::size_t i) {
                 if (c->code == partnership::task_status_code)
                     is_status = true;
                 else if (c->code != partnership::task_hop_code)
-                    ctx_.invalid(cp, "'" + std::string(c->code) + "' is not a partnership referral task");
+                    ctx_.invalid(cp, quoted(c->code) + " is not a partnership referral task");
             } else {
                 ctx_.not_carried(cp, "the Task is read as a history hop; its code is not carried");
             }
@@ -277,7 +276,7 @@ void Decoder::decode_task(std::size_t i) {
             const ElementPath bp = r.child("businessStatus");
             if (const Coding* c = business.find(systems, partnership::referral_status)) {
                 decision = model::parse_code<model::ReferralStatus>(c->code);
-                if (!decision) ctx_.invalid(bp, "'" + std::string(c->code) + "' is not a referral status");
+                if (!decision) ctx_.invalid(bp, quoted(c->code) + " is not a referral status");
             } else {
                 ctx_.not_carried(bp, "only the partnership referral status is carried");
             }
@@ -287,7 +286,7 @@ void Decoder::decode_task(std::size_t i) {
             auto from_task = uk_core::status_from_task(*status, known);
             const ElementPath sp = r.child("status");
             if (!known) {
-                ctx_.invalid(sp, "'" + std::string(*status) + "' is not a Task status");
+                ctx_.invalid(sp, quoted(*status) + " is not a Task status");
             } else if (!from_task) {
                 r.drop();
                 ctx_.not_carried(r.path(), "a Task entered in error is not part of the referral's history");
@@ -360,7 +359,7 @@ void Decoder::decode_consent(std::size_t i, std::size_t referral) {
             return;
         } else {
             const ElementPath sp = r.child("status");
-            ctx_.invalid(sp, "'" + std::string(*status) + "' is not a Consent status");
+            ctx_.invalid(sp, quoted(*status) + " is not a Consent status");
             return;
         }
 
@@ -409,7 +408,7 @@ void Decoder::decode_consent(std::size_t i, std::size_t referral) {
                     if (consent.status == model::ConsentStatus::given) consent.status = model::ConsentStatus::refused;
                 } else if (*type != "permit") {
                     const ElementPath tp = provision.child("type");
-                    ctx_.invalid(tp, "'" + std::string(*type) + "' is not a consent provision type");
+                    ctx_.invalid(tp, quoted(*type) + " is not a consent provision type");
                 }
             }
             with_object(provision, "period", [&](ObjectReader& period) { read_date(period, "end", consent.expires); });
@@ -431,7 +430,7 @@ void Decoder::decode_consent(std::size_t i, std::size_t referral) {
                 if (!read_coding(ctx_, *value, vp, coding)) return;
                 auto type = model::parse_code<model::OrganisationType>(coding.code);
                 if (!systems.is(coding.system, partnership::organisation_type) || !type) {
-                    ctx_.invalid(vp, "'" + std::string(coding.code) + "' is not a partnership organisation type");
+                    ctx_.invalid(vp, quoted(coding.code) + " is not a partnership organisation type");
                     return;
                 }
                 consent.organisation_types.push_back(*type);
@@ -611,7 +610,7 @@ void Decoder::decode_care_team(std::size_t i, std::size_t referral) {
                     if (auto parsed = model::parse_code<model::CareTeamRole>(c->code))
                         member.role = *parsed;
                     else
-                        ctx_.invalid(p, "'" + std::string(c->code) + "' is not a partnership care team role");
+                        ctx_.invalid(p, quoted(c->code) + " is not a partnership care team role");
                 } else {
                     member.role = model::CareTeamRole::other;
                     ctx_.not_carried(p, "kept as role 'other'");

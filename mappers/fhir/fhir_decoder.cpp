@@ -288,7 +288,7 @@ const Actor* Decoder::actor_for(const Ref& ref, const ElementPath& path) {
         if (!model::is_valid_ods_code(ref.identifier_value)) {
             const ElementPath identifier = path.child("identifier");
             const ElementPath value = identifier.child("value");
-            ctx_.invalid(value, "'" + std::string(ref.identifier_value) + "' is not a valid ODS code");
+            ctx_.invalid(value, quoted(ref.identifier_value) + " is not a valid ODS code");
             return nullptr;
         }
         logical_.type = "Organization";
@@ -400,7 +400,7 @@ void Decoder::decode_actor(std::size_t i) {
                 }
                 if (!model::is_valid_ods_code(value)) {
                     const ElementPath vp = id.child("value");
-                    ctx_.invalid(vp, "'" + std::string(value) + "' is not a valid ODS code");
+                    ctx_.invalid(vp, quoted(value) + " is not a valid ODS code");
                     return;
                 }
                 actor.ods.assign(value);

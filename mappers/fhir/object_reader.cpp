@@ -212,7 +212,7 @@ bool read_date_value(DecodeContext& context, std::string_view value, const Eleme
         context.not_carried(path, "the record keeps the date; the time of day is dropped");
         return true;
     }
-    context.invalid(path, "'" + std::string(value) + "' is not a valid FHIR date or dateTime");
+    context.invalid(path, quoted(value) + " is not a valid FHIR date or dateTime");
     return false;
 }
 
@@ -226,7 +226,7 @@ bool read_instant_value(DecodeContext& context, std::string_view value, const El
         context.not_carried(path, "the record needs a date and time; a bare date is not carried");
         return false;
     }
-    context.invalid(path, "'" + std::string(value) + "' is not a valid FHIR dateTime");
+    context.invalid(path, quoted(value) + " is not a valid FHIR dateTime");
     return false;
 }
 

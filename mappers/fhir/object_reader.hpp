@@ -26,6 +26,17 @@ using issues::IssueType;
 
 inline std::string_view view(const rapidjson::Value& v) { return {v.GetString(), v.GetStringLength()}; }
 
+// A value in single quotes for a message. Built by appending: GCC 12 warns
+// falsely (-Wrestrict) on "'" + std::string(...) once inlined.
+inline std::string quoted(std::string_view value) {
+    std::string out;
+    out.reserve(value.size() + 2);
+    out += '\'';
+    out += value;
+    out += '\'';
+    return out;
+}
+
 // Where issues go and how strict the decode is; shared by every reader.
 class DecodeContext {
 public:
