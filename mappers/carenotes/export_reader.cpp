@@ -19,6 +19,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -121,6 +122,29 @@ struct ParseError {
     std::string message;
 };
 
+// Compiles an XSD; nullptr with the first libxml2 message in `error` when it does not compile.
+std::shared_ptr<xmlSchema> compile_schema(std::string_view xsd, std::string& error) {
+    xmlSchemaParserCtxtPtr parser = xmlSchemaNewMemParserCtxt(xsd.data(), static_cast<int>(xsd.size()));
+    if (!parser) {
+        error = "cannot create the XSD parser";
+        return nullptr;
+    }
+    xmlSchemaSetParserStructuredErrors(
+        parser,
+        [](void* ctx, xmlErrorPtr e) {
+            auto* first = static_cast<std::string*>(ctx);
+            if (first->empty() && e && e->message) *first = clean_message(e->message);
+        },
+        &error);
+    xmlSchemaPtr schema = xmlSchemaParse(parser);
+    xmlSchemaFreeParserCtxt(parser);
+    if (!schema) {
+        if (error.empty()) error = "unknown error";
+        return nullptr;
+    }
+    return std::shared_ptr<xmlSchema>(schema, xmlSchemaFree);
+}
+
 class StreamingExportReader final : public ExportReader {
 public:
     StreamingExportReader(const ReaderOptions& options) : options_(options) {}
@@ -128,7 +152,6 @@ public:
     ~StreamingExportReader() override {
         if (reader_) xmlFreeTextReader(reader_);
         if (valid_) xmlSchemaFreeValidCtxt(valid_);
-        if (schema_) xmlSchemaFree(schema_);
         if (owns_fd_ && fd_ >= 0) ::close(fd_);
     }
 
@@ -236,12 +259,22 @@ private:
         return true;
     }
 
-    // Parsed once per reader so readers on different threads share nothing.
+    // The XSD is compiled once per thread and shared by that thread's readers:
+    // compiling takes longer than reading a one-client document. A compiled
+    // schema is only read while validating; each reader has its own
+    // validation context. An XSD named in the options is compiled per reader.
     bool load_schema(IssueSink& sink) {
-        std::string first_error;
-        std::string xsd_text;
-        std::string_view xsd = translation::carenotes_export_xsd();
-        if (!options_.xsd_path.empty()) {
+        if (options_.xsd_path.empty()) {
+            thread_local std::shared_ptr<xmlSchema> embedded;
+            thread_local std::string embedded_error;
+            if (!embedded && embedded_error.empty())
+                embedded = compile_schema(translation::carenotes_export_xsd(), embedded_error);
+            if (!embedded) {
+                sink.fatal(IssueType::processing, "", "the care-notes XSD does not compile: " + embedded_error);
+                return false;
+            }
+            schema_ = embedded;
+        } else {
             // Read here so a missing file is one clear issue, not a libxml2 message on stderr.
             std::ifstream in(options_.xsd_path, std::ios::binary);
             std::ostringstream text;
@@ -250,28 +283,14 @@ private:
                 sink.fatal(IssueType::processing, "", "cannot read the care-notes XSD " + options_.xsd_path);
                 return false;
             }
-            xsd_text = text.str();
-            xsd = xsd_text;
+            std::string error;
+            schema_ = compile_schema(text.str(), error);
+            if (!schema_) {
+                sink.fatal(IssueType::processing, "", "the care-notes XSD does not compile: " + error);
+                return false;
+            }
         }
-        xmlSchemaParserCtxtPtr parser = xmlSchemaNewMemParserCtxt(xsd.data(), static_cast<int>(xsd.size()));
-        if (!parser) {
-            sink.fatal(IssueType::processing, "", "cannot read the care-notes XSD");
-            return false;
-        }
-        xmlSchemaSetParserStructuredErrors(
-            parser,
-            [](void* ctx, xmlErrorPtr e) {
-                auto* first = static_cast<std::string*>(ctx);
-                if (first->empty() && e && e->message) *first = clean_message(e->message);
-            },
-            &first_error);
-        schema_ = xmlSchemaParse(parser);
-        xmlSchemaFreeParserCtxt(parser);
-        if (!schema_) {
-            sink.fatal(IssueType::processing, "", "the care-notes XSD does not compile: " + first_error);
-            return false;
-        }
-        valid_ = xmlSchemaNewValidCtxt(schema_);
+        valid_ = xmlSchemaNewValidCtxt(schema_.get());
         if (!valid_) {
             sink.fatal(IssueType::processing, "", "cannot create the XSD validator");
             return false;
@@ -552,7 +571,7 @@ private:
 
     ReaderOptions options_;
     xmlTextReaderPtr reader_ = nullptr;
-    xmlSchemaPtr schema_ = nullptr;
+    std::shared_ptr<xmlSchema> schema_;
     xmlSchemaValidCtxtPtr valid_ = nullptr;
 
     // the byte source

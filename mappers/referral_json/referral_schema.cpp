@@ -118,7 +118,8 @@ struct Screen {
 
     void object(Value& object, const ObjectShape& shape, const issues::ElementPath& path) {
         std::uint64_t seen = 0;  // one bit per member of the shape; none has more than 64
-        for (auto m = object.MemberBegin(); m != object.MemberEnd();) {
+        // Compared as a const iterator: C++20 finds RapidJSON 1.1's non-const != ambiguous.
+        for (auto m = object.MemberBegin(); m != Value::ConstMemberIterator(object.MemberEnd());) {
             const std::string_view name = view(m->name);
             const MemberShape* known = shape.find(name);
             if (!known) {
