@@ -120,12 +120,75 @@ CB_TRANSLATE(referral, carenotes);
 CB_TRANSLATE(carenotes, fhir);
 CB_TRANSLATE(carenotes, referral);
 
+// The same FHIR referral as systems send it on the wire (no indentation), and a
+// slim referral Bundle (person, referral, consent, risk; no care plan,
+// encounters or history), to show per-referral rates across realistic sizes.
+std::string fhir_wire(bool slim) {
+    model::PersonRecord record = testing::golden_record();
+    if (slim) {
+        record.care_plans.clear();
+        record.contacts.clear();
+        record.admissions.clear();
+        record.referrals[0].history.clear();
+        record.referrals[0].care_team.clear();
+    }
+    issues::IssueSink sink;
+    return fhir::encode(record, fhir::EncodeOptions{}, sink);
+}
+
+void BM_TranslateFhirWire(benchmark::State& state, bool slim) {
+    const std::string text = fhir_wire(slim);
+    translation::TranslateRequest request;
+    request.from = translation::Format::fhir;
+    request.to = translation::Format::referral;
+    request.pretty = false;
+    std::size_t out_bytes = 0;
+    for (auto _ : state) {
+        issues::IssueSink sink;
+        auto summary = translation::translate_text(
+            request, text, [&](std::string_view chunk) { out_bytes += chunk.size(); }, sink);
+        if (summary.translated != 1) state.SkipWithError("translation failed");
+    }
+    set_throughput(state, text.size());
+    state.counters["bundle_bytes"] = static_cast<double>(text.size());
+    benchmark::DoNotOptimize(out_bytes);
+}
+BENCHMARK_CAPTURE(BM_TranslateFhirWire, full_compact_fhir_to_referral, false);
+BENCHMARK_CAPTURE(BM_TranslateFhirWire, slim_compact_fhir_to_referral, true);
+
+void BM_RapidJsonParseWriteWire(benchmark::State& state, bool slim) {
+    const std::string text = fhir_wire(slim);
+    for (auto _ : state) {
+        rapidjson::Document doc;
+        doc.Parse(text.data(), text.size());
+        rapidjson::StringBuffer out;
+        rapidjson::Writer<rapidjson::StringBuffer> writer(out);
+        doc.Accept(writer);
+        benchmark::DoNotOptimize(out.GetSize());
+    }
+    set_throughput(state, text.size());
+}
+BENCHMARK_CAPTURE(BM_RapidJsonParseWriteWire, full_compact, false);
+BENCHMARK_CAPTURE(BM_RapidJsonParseWriteWire, slim_compact, true);
+
 // Streaming a generated export of 100k clients (about 0.4 GB) client by client.
+// The generated export is written once and shared by the streaming benchmarks.
+const std::string& generated_export(std::size_t clients, std::size_t& bytes) {
+    static std::string path;
+    static std::size_t size = 0;
+    if (path.empty()) {
+        path = (std::filesystem::temp_directory_path() / ("carebridge-bench-" + std::to_string(clients) + ".xml")).string();
+        size = bench::write_synthetic_export(path, clients);
+        std::atexit([] { std::remove(path.c_str()); });
+    }
+    bytes = size;
+    return path;
+}
+
 void BM_CarenotesStream(benchmark::State& state) {
     const auto clients = static_cast<std::size_t>(state.range(0));
-    const std::string path =
-        (std::filesystem::temp_directory_path() / ("carebridge-bench-" + std::to_string(clients) + ".xml")).string();
-    const std::size_t bytes = bench::write_synthetic_export(path, clients);
+    std::size_t bytes = 0;
+    const std::string& path = generated_export(clients, bytes);
     for (auto _ : state) {
         issues::IssueSink sink;
         auto reader = carenotes::ExportReader::open_file(path, {}, sink);
@@ -141,9 +204,25 @@ void BM_CarenotesStream(benchmark::State& state) {
     }
     state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * clients));
     state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes));
-    std::remove(path.c_str());
 }
 BENCHMARK(BM_CarenotesStream)->Arg(100000)->Unit(benchmark::kMillisecond)->Iterations(1);
+
+// libxml2's reader alone over the same export: no expansion, validation or mapping.
+void BM_Libxml2ReaderPassExport(benchmark::State& state) {
+    const auto clients = static_cast<std::size_t>(state.range(0));
+    std::size_t bytes = 0;
+    const std::string& path = generated_export(clients, bytes);
+    for (auto _ : state) {
+        xmlTextReaderPtr reader = xmlReaderForFile(path.c_str(), nullptr, XML_PARSE_NONET | XML_PARSE_COMPACT);
+        std::size_t nodes = 0;
+        while (xmlTextReaderRead(reader) == 1) ++nodes;
+        xmlFreeTextReader(reader);
+        benchmark::DoNotOptimize(nodes);
+    }
+    state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * clients));
+    state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes));
+}
+BENCHMARK(BM_Libxml2ReaderPassExport)->Arg(100000)->Unit(benchmark::kMillisecond)->Iterations(1);
 
 }  // namespace
 

@@ -481,8 +481,9 @@ void Decoder::report_unused_actors() {
 
 std::optional<model::PersonRecord> decode(std::string_view json, const translation::DecodeOptions& options,
                                           std::string_view partnership_base, issues::IssueSink& sink) {
+    std::string buffer;  // the document's strings live here
     rapidjson::Document document;
-    if (!json::parse_bounded(json, options.limits, document, sink)) return std::nullopt;
+    if (!json::parse_bounded(json, options.limits, buffer, document, sink)) return std::nullopt;
     DecodeContext context(sink, options.strictness, partnership_base);
     Decoder decoder(context, document);
     return decoder.run();

@@ -1,9 +1,9 @@
 #include "json/bounded_json.hpp"
 
 #include <rapidjson/error/en.h>
-#include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
 
+#include <cstring>
 #include <string>
 
 namespace carebridge::json {
@@ -66,8 +66,8 @@ private:
 
 }  // namespace
 
-bool parse_bounded(std::string_view text, const translation::Limits& limits, rapidjson::Document& doc,
-                   issues::IssueSink& sink) {
+bool parse_bounded(std::string_view text, const translation::Limits& limits, std::string& buffer,
+                   rapidjson::Document& doc, issues::IssueSink& sink) {
     using issues::IssueType;
     if (text.size() > limits.max_document_bytes) {
         sink.fatal(IssueType::too_long, "",
@@ -75,13 +75,21 @@ bool parse_bounded(std::string_view text, const translation::Limits& limits, rap
                        std::to_string(limits.max_document_bytes));
         return false;
     }
+    // The in-place reader stops at the first NUL, so one would hide what follows it.
+    if (const void* nul = std::memchr(text.data(), '\0', text.size())) {
+        const auto offset = static_cast<const char*>(nul) - text.data();
+        sink.fatal(IssueType::structure, "", "not valid JSON at byte " + std::to_string(offset) + ": a NUL byte");
+        return false;
+    }
+    buffer.assign(text);
     rapidjson::Reader reader;
     Breach breach = Breach::none;
     auto generate = [&](rapidjson::Document& target) {
-        rapidjson::MemoryStream stream(text.data(), text.size());
+        rapidjson::InsituStringStream stream(buffer.data());
         LimitedHandler<rapidjson::Document> handler(target, limits);
         // Validate UTF-8 so every string the mappers copy on is well formed.
-        const bool ok = !reader.Parse<rapidjson::kParseValidateEncodingFlag>(stream, handler).IsError();
+        constexpr unsigned flags = rapidjson::kParseInsituFlag | rapidjson::kParseValidateEncodingFlag;
+        const bool ok = !reader.Parse<flags>(stream, handler).IsError();
         breach = handler.breach();
         return ok;
     };

@@ -365,8 +365,9 @@ private:
 
 std::optional<model::PersonRecord> decode(std::string_view json_text, const translation::DecodeOptions& options,
                                           issues::IssueSink& sink) {
+    std::string buffer;  // the document's strings live here
     rapidjson::Document doc;
-    if (!json::parse_bounded(json_text, options.limits, doc, sink)) return std::nullopt;
+    if (!json::parse_bounded(json_text, options.limits, buffer, doc, sink)) return std::nullopt;
 
     const ReferralSchema& schema = referral_schema();
     // Screening goes before validation: the schema closes every object, and

@@ -7,14 +7,17 @@ namespace {
 using namespace carebridge;
 
 bool parse(const std::string& text, issues::IssueSink& sink, translation::Limits limits = {}) {
+    std::string buffer;
     rapidjson::Document doc;
-    return json::parse_bounded(text, limits, doc, sink);
+    return json::parse_bounded(text, limits, buffer, doc, sink);
 }
 
 TEST(BoundedJson, ParsesWellFormedJson) {
     issues::IssueSink sink;
+    std::string buffer;
     rapidjson::Document doc;
-    ASSERT_TRUE(json::parse_bounded(R"({"resourceType":"Patient","name":[{"family":"Whitfield"}]})", {}, doc, sink));
+    ASSERT_TRUE(json::parse_bounded(R"({"resourceType":"Patient","name":[{"family":"Whitfield"}]})", {}, buffer, doc,
+                                    sink));
     EXPECT_STREQ(doc["name"][0]["family"].GetString(), "Whitfield");
     EXPECT_TRUE(sink.empty());
 }
@@ -71,6 +74,28 @@ TEST(BoundedJson, InvalidUtf8IsRefused) {
 TEST(BoundedJson, TrailingGarbageIsRefused) {
     issues::IssueSink sink;
     EXPECT_FALSE(parse("{} {}", sink));
+}
+
+TEST(BoundedJson, ANulByteIsRefusedEvenAfterTheValue) {
+    // Parsed in place, a NUL would end the text early and hide what follows.
+    issues::IssueSink sink;
+    EXPECT_FALSE(parse(std::string("{\"a\": 1}\0{\"b\": 2}", 16), sink));
+    ASSERT_EQ(sink.issues().size(), 1u);
+    EXPECT_NE(sink.issues()[0].message.find("NUL byte"), std::string::npos);
+    issues::IssueSink inside;
+    EXPECT_FALSE(parse(std::string("{\"a\": \"x\0y\"}", 13), inside));
+}
+
+TEST(BoundedJson, StringsOutliveTheCallerTextBecauseTheyLiveInTheBuffer) {
+    issues::IssueSink sink;
+    std::string buffer;
+    rapidjson::Document doc;
+    {
+        std::string text = R"({"family":"Whitfield"})";
+        ASSERT_TRUE(json::parse_bounded(text, {}, buffer, doc, sink));
+        text.assign(text.size(), 'x');
+    }
+    EXPECT_STREQ(doc["family"].GetString(), "Whitfield");
 }
 
 }  // namespace
