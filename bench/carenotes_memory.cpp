@@ -22,19 +22,7 @@ int main(int argc, char** argv) {
             (std::filesystem::temp_directory_path() / ("carebridge-rss-" + std::to_string(clients) + ".xml")).string();
         const std::size_t bytes = bench::write_synthetic_export(path, clients);
         const pid_t child = fork();
-        if (child == 0) {
-            issues::IssueSink sink;
-            auto reader = carenotes::ExportReader::open_file(path, {}, sink);
-            model::PersonRecord record;
-            std::size_t read = 0;
-            while (reader) {
-                const auto step = reader->next(record, sink);
-                if (step == carenotes::ExportReader::Step::end || step == carenotes::ExportReader::Step::fatal) break;
-                ++read;
-                sink.clear();
-            }
-            _exit(read == clients ? 0 : 3);
-        }
+        if (child == 0) _exit(bench::stream_export(path) == clients ? 0 : 3);
         int status = 0;
         rusage usage{};
         wait4(child, &status, 0, &usage);

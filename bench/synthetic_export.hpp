@@ -2,23 +2,21 @@
 // Synthetic care-notes exports for the benchmarks: N clients modelled on the
 // golden referral, each with its own valid test-range NHS number and ids.
 
+#include <cstdint>
 #include <cstdio>
 #include <string>
 
 #include "carenotes/carenotes_codec.hpp"
 #include "golden_record.hpp"
+#include "model/validate.hpp"
 
 namespace carebridge::bench {
 
-// The n-th NHS number in 999 000 0000 – 999 999 9999 that passes mod 11.
+// A valid NHS number in 999 000 0000 – 999 999 9999 near the n-th ten.
 inline std::string test_nhs_number(std::size_t n) {
     for (std::size_t candidate = 9990000000 + n * 10;; ++candidate) {
-        const std::string s = std::to_string(candidate);
-        int sum = 0;
-        for (int i = 0; i < 9; ++i) sum += (s[i] - '0') * (10 - i);
-        int check = 11 - sum % 11;
-        if (check == 11) check = 0;
-        if (check != 10 && check == s[9] - '0') return s;
+        std::string s = std::to_string(candidate);
+        if (model::is_valid_nhs_number(s)) return s;
     }
 }
 
@@ -49,6 +47,23 @@ inline std::size_t write_synthetic_export(const std::string& path, std::size_t c
     }
     std::fclose(file);
     return bytes;
+}
+
+// Reads an export client by client as the gateway does; returns how many
+// clients were read, or SIZE_MAX when it could not be read to the end.
+inline std::size_t stream_export(const std::string& path) {
+    issues::IssueSink sink;
+    auto reader = carenotes::ExportReader::open_file(path, {}, sink);
+    if (!reader) return SIZE_MAX;
+    model::PersonRecord record;
+    std::size_t read = 0;
+    for (;;) {
+        const auto step = reader->next(record, sink);
+        if (step == carenotes::ExportReader::Step::end) return read;
+        if (step == carenotes::ExportReader::Step::fatal) return SIZE_MAX;
+        ++read;
+        sink.clear();
+    }
 }
 
 }  // namespace carebridge::bench

@@ -1,11 +1,7 @@
 // libFuzzer target: the care-notes export reader (streaming, XSD-validated),
-// then the encoders on every client it accepts.
-#include <cstddef>
-#include <cstdint>
-#include <string_view>
-
+// then every encoder on each client it accepts.
 #include "carenotes/carenotes_codec.hpp"
-#include "translation/translator.hpp"
+#include "decode_then_encode.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     using namespace carebridge;
@@ -20,11 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         for (int clients = 0; clients < 1000; ++clients) {
             const auto step = reader->next(record, sink);
             if (step == carenotes::ExportReader::Step::end || step == carenotes::ExportReader::Step::fatal) break;
-            if (step != carenotes::ExportReader::Step::client) continue;
-            for (auto to : {translation::Format::fhir, translation::Format::referral, translation::Format::carenotes}) {
-                issues::IssueSink encode_sink;
-                (void)translation::encode_document(to, record, false, encode_sink);
-            }
+            if (step == carenotes::ExportReader::Step::client) fuzz::encode_everywhere(record);
         }
     }
     return 0;
