@@ -63,7 +63,8 @@ public:
     explicit ProgressLine(std::size_t total_bytes) : total_(total_bytes) {}
     void update(std::size_t bytes, std::size_t records) {
         const auto now = std::chrono::steady_clock::now();
-        if (now - last_ < std::chrono::milliseconds(250)) return;
+        const bool done = shown_ && total_ > 0 && bytes >= total_;  // always show the last state once shown
+        if (now - last_ < std::chrono::milliseconds(250) && !done) return;
         last_ = now;
         shown_ = true;
         const double mb = static_cast<double>(bytes) / 1e6;
@@ -102,16 +103,15 @@ int run_translate(std::span<const std::string_view> args) {
 
     for (std::size_t i = 0; i < args.size(); ++i) {
         const std::string_view arg = args[i];
-        auto value = [&](std::string_view name) -> std::optional<std::string_view> {
+        auto value = [&]() -> std::optional<std::string_view> {
             if (i + 1 >= args.size()) return std::nullopt;
-            (void)name;
             return args[++i];
         };
         if (arg == "-h" || arg == "--help") {
             std::fputs(help_text.data(), stdout);
             return exit_ok;
         } else if (arg == "--from" || arg == "--to") {
-            auto v = value(arg);
+            auto v = value();
             if (!v) return usage_error(std::string(arg) + " needs a format: fhir, carenotes or referral");
             auto f = translation::parse_format(*v);
             if (!f) return usage_error("unknown format '" + std::string(*v) + "': use fhir, carenotes or referral");
