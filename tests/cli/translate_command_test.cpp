@@ -211,4 +211,31 @@ TEST_F(TranslateCommand, StrictRejectsWhatLenientReports) {
     EXPECT_NE(strict.err.find("favouriteColour"), std::string::npos) << strict.err;
 }
 
+TEST_F(TranslateCommand, ProgressIsShownForLargeExportsOnATerminalOnly) {
+    // About 20 MB: the golden client repeated, over the 16 MB progress threshold.
+    std::string xml = slurp(golden("referral.carenotes.xml"));
+    const auto start = xml.find("<Client");
+    const auto end = xml.rfind("</Client>") + std::string("</Client>").size();
+    const std::string client = xml.substr(start, end - start);
+    std::string clients;
+    const std::size_t copies = (20u << 20) / client.size();
+    clients.reserve(copies * (client.size() + 1));
+    for (std::size_t i = 0; i < copies; ++i) (clients += client) += '\n';
+    xml.replace(start, end - start, clients);
+    const fs::path big = write("big.xml", xml);
+
+    const CommandResult piped = run("translate --quiet --from carenotes --to carenotes '" + big.string() + "'");
+    ASSERT_EQ(piped.exit_code, 0) << last_line(piped.err);
+    EXPECT_EQ(piped.err.find(" MB ("), std::string::npos) << "no progress when stderr is not a terminal";
+
+    // script(1) gives the command a terminal; its output is the terminal's.
+    const fs::path typescript = dir_ / "terminal";
+    const std::string command = "script -qec \"'" + std::string(CAREBRIDGE_BINARY) +
+                                "' translate --quiet --from carenotes --to carenotes '" + big.string() +
+                                "' > /dev/null\" '" + typescript.string() + "' > /dev/null 2>&1";
+    ASSERT_EQ(std::system(command.c_str()), 0);
+    const std::string terminal = slurp(typescript);
+    EXPECT_NE(terminal.find("(100%), " + std::to_string(copies) + " clients"), std::string::npos) << terminal;
+}
+
 }  // namespace
