@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Sets up and runs every test:
-#   1. installs what is missing, builds Debug with tests, runs ctest;
+#   1. installs what is missing (Debian packages; FHIR.js from npm, the
+#      independent validator the FHIR output is checked with), builds Debug
+#      with tests, runs ctest;
 #   2. builds the tests again under AddressSanitizer + UndefinedBehaviorSanitizer
 #      and runs them;
 #   3. builds the libFuzzer targets with clang and runs each for a bounded time
@@ -16,13 +18,14 @@ quick=0
 for arg in "$@"; do
   case "$arg" in
     --quick) quick=1 ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "test.sh: unknown option $arg" >&2; exit 1 ;;
   esac
 done
 
 ./deploy/install-deps.sh
 mkdir -p build
+./deploy/install-fhir-validator.sh
 fuzz_seconds=${FUZZ_SECONDS:-20}
 jobs=$(nproc 2>/dev/null || echo 2)
 export CTEST_OUTPUT_ON_FAILURE=1
