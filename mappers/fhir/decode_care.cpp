@@ -32,6 +32,7 @@ void Decoder::decode_care_plan(std::size_t i) {
     if (!begin(i)) return;
     const std::size_t index = record_.care_plans.size();
     record_.care_plans.emplace_back();
+    note_source(&model::SourcePaths::care_plans, i);
     plan_of_[i] = index;
     std::vector<std::size_t> goals;
     std::vector<std::size_t> infos;
@@ -499,6 +500,7 @@ void Decoder::decode_encounter(std::size_t i) {
                 if (const Actor* a = actor_for(ref, lp)) out.ward = a->name;
             });
             record_.admissions.push_back(std::move(out));
+            note_source(&model::SourcePaths::admissions, i);
             return;
         }
 
@@ -540,6 +542,7 @@ void Decoder::decode_encounter(std::size_t i) {
             if (const Actor* a = actor_for(ref, ip)) out.practitioner = a->name;
         });
         record_.contacts.push_back(std::move(out));
+        note_source(&model::SourcePaths::contacts, i);
     });
 }
 

@@ -18,6 +18,7 @@ void Decoder::decode_service_request(std::size_t i) {
     if (!begin(i)) return;
     const std::size_t index = record_.referrals.size();
     record_.referrals.emplace_back();
+    note_source(&model::SourcePaths::referrals, i);
     status_task_seen_.push_back(false);
     referral_of_[i] = index;
     std::vector<std::size_t> linked;

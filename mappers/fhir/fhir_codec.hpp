@@ -14,6 +14,7 @@
 
 #include "issues/issue.hpp"
 #include "model/record.hpp"
+#include "model/source_paths.hpp"
 #include "translation/options.hpp"
 
 namespace carebridge::fhir {
@@ -28,9 +29,12 @@ inline constexpr std::string_view default_partnership_base = "https://fhir.careb
 std::optional<model::PersonRecord> decode(std::string_view json, const translation::DecodeOptions& options,
                                           issues::IssueSink& sink);
 
-// As above, for a partnership that publishes its code systems under another base.
+// As above, for a partnership that publishes its code systems under another base,
+// and (when `source_paths` is given) saying where each referral, care plan,
+// contact and admission stands in the Bundle.
 std::optional<model::PersonRecord> decode(std::string_view json, const translation::DecodeOptions& options,
-                                          std::string_view partnership_base, issues::IssueSink& sink);
+                                          std::string_view partnership_base, issues::IssueSink& sink,
+                                          model::SourcePaths* source_paths = nullptr);
 
 struct EncodeOptions {
     bool pretty = false;

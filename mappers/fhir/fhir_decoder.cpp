@@ -480,12 +480,14 @@ void Decoder::report_unused_actors() {
 }
 
 std::optional<model::PersonRecord> decode(std::string_view json, const translation::DecodeOptions& options,
-                                          std::string_view partnership_base, issues::IssueSink& sink) {
+                                          std::string_view partnership_base, issues::IssueSink& sink,
+                                          model::SourcePaths* source_paths) {
     std::string buffer;  // the document's strings live here
     rapidjson::Document document;
     if (!json::parse_bounded(json, options.limits, buffer, document, sink)) return std::nullopt;
     DecodeContext context(sink, options.strictness, partnership_base);
-    Decoder decoder(context, document);
+    if (source_paths) source_paths->clear();
+    Decoder decoder(context, document, source_paths);
     return decoder.run();
 }
 

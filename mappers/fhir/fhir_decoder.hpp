@@ -16,6 +16,7 @@
 #include "fhir/bundle_index.hpp"
 #include "fhir/object_reader.hpp"
 #include "model/record.hpp"
+#include "model/source_paths.hpp"
 
 namespace carebridge::fhir {
 
@@ -54,7 +55,8 @@ private:
 
 class Decoder {
 public:
-    Decoder(DecodeContext& context, const rapidjson::Value& document) : ctx_(context), document_(document) {}
+    Decoder(DecodeContext& context, const rapidjson::Value& document, model::SourcePaths* source_paths)
+        : ctx_(context), document_(document), source_paths_(source_paths) {}
     std::optional<model::PersonRecord> run();
 
 private:
@@ -114,6 +116,13 @@ private:
     std::size_t person_ = no_entry;
     Actor logical_;  // scratch for references by identifier or display only
     model::PersonRecord record_;
+    model::SourcePaths* source_paths_;  // null when the caller does not ask
+    // Notes where resource i became the last element of `list`.
+    void note_source(std::vector<std::string> model::SourcePaths::*list, std::size_t i) {
+        if (!source_paths_) return;
+        const ResourcePath path(in_bundle_, index_[i].entry, index_[i].type);
+        (source_paths_->*list).push_back(path.get().str());
+    }
 };
 
 template <typename Fn> void Decoder::with_resource(std::size_t i, Fn&& fn) {

@@ -10,6 +10,7 @@
 
 #include "issues/issue.hpp"
 #include "model/record.hpp"
+#include "model/source_paths.hpp"
 #include "translation/options.hpp"
 
 namespace carebridge::referral_json {
@@ -21,6 +22,9 @@ std::optional<model::PersonRecord> decode(std::string_view json, const translati
 
 struct EncodeOptions {
     bool pretty = false;
+    // Where the record's parts came from; when given, each part this format
+    // cannot carry is reported at its own source path instead of once per kind.
+    const model::SourcePaths* source_paths = nullptr;
 };
 
 // Writes the record's first referral and first care plan; anything else in the

@@ -284,6 +284,29 @@ private:
     Writer& w_;
 };
 
+// Each part beyond one referral and one care plan, at the path it came from,
+// so the sender can find exactly what was left behind.
+void report_each_not_carried(const model::PersonRecord& record, const model::SourcePaths& from,
+                             issues::IssueSink& sink) {
+    using issues::IssueType;
+    auto report = [&](const std::vector<std::string>& paths, std::size_t first, std::size_t count,
+                      const char* canonical, const std::string& why) {
+        for (std::size_t i = first; i < count; ++i) {
+            const std::string path =
+                i < paths.size() ? paths[i] : std::string(canonical) + "[" + std::to_string(i) + "]";
+            sink.warning(IssueType::informational, path, why);
+        }
+    };
+    report(from.referrals, 1, record.referrals.size(), "referrals",
+           "this referral is not carried: a partnership referral document holds one referral");
+    report(from.care_plans, 1, record.care_plans.size(), "care_plans",
+           "this care plan is not carried: a partnership referral document holds one care plan");
+    report(from.contacts, 0, record.contacts.size(), "contacts",
+           "this service contact is not carried: the partnership format has no service contacts");
+    report(from.admissions, 0, record.admissions.size(), "admissions",
+           "this hospital admission is not carried: the partnership format has no admissions");
+}
+
 // What the record holds beyond one referral and one care plan is named once
 // per kind, so the sender learns it was not carried.
 void report_not_carried(const model::PersonRecord& record, issues::IssueSink& sink) {
@@ -313,7 +336,10 @@ std::string encode(const model::PersonRecord& record, const EncodeOptions& optio
                    "the record holds no referral: a partnership referral document is one referral");
         return {};
     }
-    report_not_carried(record, sink);
+    if (options.source_paths)
+        report_each_not_carried(record, *options.source_paths, sink);
+    else
+        report_not_carried(record, sink);
 
     rapidjson::StringBuffer buffer(nullptr, initial_buffer_bytes);
     if (options.pretty) {

@@ -16,18 +16,36 @@ using issues::IssueSink;
 using issues::IssueType;
 
 // Moves a record's issues into the caller's sink, naming the record when the
-// issue has no path of its own (encoder issues are about the record as a whole).
+// issue's path is not already a path in the source document (an encoder's
+// issue about the canonical record, e.g. a value too long for the target).
 void merge_issues(IssueSink& from, IssueSink& into, const std::string& record_path) {
     if (record_path.empty() || from.empty()) {
         into.append(std::move(from));
         return;
     }
     IssueSink named(from.issues().size() + 1);
-    for (const auto& issue : from.issues())
-        named.add(issue.severity, issue.type, issue.path.empty() ? record_path : record_path + " → " + issue.path,
-                  issue.message);
+    for (const auto& issue : from.issues()) {
+        std::string path = issue.path.empty()                    ? record_path
+                           : issue.path.starts_with(record_path) ? issue.path  // already a source path
+                                                                 : record_path + " → " + issue.path;
+        named.add(issue.severity, issue.type, std::move(path), issue.message);
+    }
     into.append(std::move(named));
     from.clear();
+}
+
+// Where the parts of export client `index` stand: its elements in document order.
+void carenotes_source_paths(const model::PersonRecord& record, std::size_t index, model::SourcePaths& paths) {
+    const std::string client = "CareNotesExport.Client[" + std::to_string(index) + "]";
+    auto fill = [&](std::vector<std::string>& list, std::size_t count, const char* element) {
+        list.clear();
+        for (std::size_t i = 0; i < count; ++i)
+            list.push_back(client + "." + element + "[" + std::to_string(i) + "]");
+    };
+    fill(paths.referrals, record.referrals.size(), "Referral");
+    fill(paths.care_plans, record.care_plans.size(), "CarePlan");
+    fill(paths.contacts, record.contacts.size(), "Contact");
+    fill(paths.admissions, record.admissions.size(), "Admission");
 }
 
 // Streams a care-notes export into `to`: one export for care-notes, one
@@ -40,6 +58,7 @@ TranslateSummary translate_export(const TranslateRequest& request, carenotes::Ex
     if (request.to == Format::carenotes) writer.emplace(out, carenotes::ExportWriter::Options{request.pretty, ""});
 
     model::PersonRecord record;
+    model::SourcePaths source_paths;
     IssueSink client_issues;
     std::size_t client_index = 0;
     for (;;) {
@@ -50,7 +69,8 @@ TranslateSummary translate_export(const TranslateRequest& request, carenotes::Ex
             sink.append(std::move(client_issues));
             break;
         }
-        const std::string client_path = "CareNotesExport.Client[" + std::to_string(client_index++) + "]";
+        const std::size_t this_client = client_index++;
+        const std::string client_path = "CareNotesExport.Client[" + std::to_string(this_client) + "]";
         if (step == carenotes::ExportReader::Step::rejected) {
             ++summary.rejected;
             sink.append(std::move(client_issues));
@@ -61,7 +81,8 @@ TranslateSummary translate_export(const TranslateRequest& request, carenotes::Ex
         if (writer) {
             writer->write(record, encode_issues);
         } else {
-            std::string doc = encode_document(request.to, record, /*pretty=*/false, encode_issues);
+            carenotes_source_paths(record, this_client, source_paths);
+            std::string doc = encode_document(request.to, record, /*pretty=*/false, encode_issues, &source_paths);
             if (!doc.empty() && !encode_issues.failed()) {
                 doc += '\n';
                 out(doc);
@@ -82,13 +103,14 @@ TranslateSummary translate_export(const TranslateRequest& request, carenotes::Ex
 TranslateSummary translate_single(const TranslateRequest& request, std::string_view text, const OutputSink& out,
                                   IssueSink& sink) {
     TranslateSummary summary;
-    auto record = decode_document(request.from, text, request.decode, sink);
+    model::SourcePaths source_paths;
+    auto record = decode_document(request.from, text, request.decode, sink, &source_paths);
     if (!record) {
         summary.rejected = 1;
         return summary;
     }
     IssueSink encode_issues;
-    std::string doc = encode_document(request.to, *record, request.pretty, encode_issues);
+    std::string doc = encode_document(request.to, *record, request.pretty, encode_issues, &source_paths);
     const bool failed = encode_issues.failed() || doc.empty();
     sink.append(std::move(encode_issues));
     if (failed) {
@@ -129,9 +151,10 @@ std::string read_bounded(int fd, std::size_t limit, std::error_code& ec) {
 }  // namespace
 
 std::optional<model::PersonRecord> decode_document(Format from, std::string_view text, const DecodeOptions& options,
-                                                   IssueSink& sink) {
+                                                   IssueSink& sink, model::SourcePaths* source_paths) {
+    if (source_paths) source_paths->clear();
     switch (from) {
-    case Format::fhir: return fhir::decode(text, options, sink);
+    case Format::fhir: return fhir::decode(text, options, fhir::default_partnership_base, sink, source_paths);
     case Format::referral: return referral_json::decode(text, options, sink);
     case Format::carenotes: {
         carenotes::ReaderOptions reader_opts;
@@ -152,16 +175,20 @@ std::optional<model::PersonRecord> decode_document(Format from, std::string_view
                        "one client was expected here; translate a whole export with translate_file");
             return std::nullopt;
         }
+        if (source_paths) carenotes_source_paths(record, 0, *source_paths);
         return record;
     }
     }
     return std::nullopt;
 }
 
-std::string encode_document(Format to, const model::PersonRecord& record, bool pretty, IssueSink& sink) {
+std::string encode_document(Format to, const model::PersonRecord& record, bool pretty, IssueSink& sink,
+                            const model::SourcePaths* source_paths) {
     switch (to) {
     case Format::fhir: return fhir::encode(record, fhir::EncodeOptions{.pretty = pretty}, sink);
-    case Format::referral: return referral_json::encode(record, referral_json::EncodeOptions{.pretty = pretty}, sink);
+    case Format::referral:
+        return referral_json::encode(record, referral_json::EncodeOptions{.pretty = pretty, .source_paths = source_paths},
+                                     sink);
     case Format::carenotes: return carenotes::encode_single(record, sink, pretty);
     }
     return {};

@@ -13,19 +13,24 @@
 
 #include "issues/issue.hpp"
 #include "model/record.hpp"
+#include "model/source_paths.hpp"
 #include "translation/format.hpp"
 #include "translation/options.hpp"
 
 namespace carebridge::translation {
 
-// One JSON document (FHIR or partnership referral) → record. A care-notes
-// document must hold exactly one client here; use translate() for exports.
+// One document → record. A care-notes document must hold exactly one client
+// here; use translate_text or translate_file for exports. When `source_paths`
+// is given it is filled with where the record's parts stand in the document.
 std::optional<model::PersonRecord> decode_document(Format from, std::string_view text, const DecodeOptions& options,
-                                                   issues::IssueSink& sink);
+                                                   issues::IssueSink& sink,
+                                                   model::SourcePaths* source_paths = nullptr);
 
 // Record → one document in `to`. Empty with an error in the sink when the
 // record cannot be written (e.g. no referral for the partnership format).
-std::string encode_document(Format to, const model::PersonRecord& record, bool pretty, issues::IssueSink& sink);
+// With `source_paths`, what `to` cannot carry is reported at its source path.
+std::string encode_document(Format to, const model::PersonRecord& record, bool pretty, issues::IssueSink& sink,
+                            const model::SourcePaths* source_paths = nullptr);
 
 struct TranslateRequest {
     Format from = Format::fhir;

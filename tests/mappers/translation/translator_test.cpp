@@ -60,6 +60,14 @@ TEST(Translator, EveryDirectionCarriesTheReferral) {
             // Encounters the partnership JSON cannot hold are warned about, once per kind.
             const bool loses_encounters = to == Format::referral && from != Format::referral;
             EXPECT_EQ(encode_sink.count(issues::Severity::warning), loses_encounters ? 2u : 0u) << name(from, to);
+            // …and once per encounter, at its source path, when the source paths are known.
+            model::SourcePaths paths;
+            issues::IssueSink located_sink;
+            const auto located = translation::decode_document(from, golden_text(from), {}, located_sink, &paths);
+            ASSERT_TRUE(located.has_value());
+            issues::IssueSink located_encode_sink;
+            (void)translation::encode_document(to, *located, true, located_encode_sink, &paths);
+            EXPECT_EQ(located_encode_sink.count(issues::Severity::warning), loses_encounters ? 3u : 0u) << name(from, to);
             issues::IssueSink decode_sink;
             EXPECT_EQ(decode_or_fail(to, text, decode_sink), expected_after({from, to})) << name(from, to);
             EXPECT_TRUE(decode_sink.empty()) << name(from, to);
@@ -81,6 +89,53 @@ TEST(Translator, RoundTripsAreEqualOnWhatTheMiddleFormatCarries) {
             EXPECT_EQ(final_record, expected_after({a, b})) << name(a, b) << " → " << to_string(a);
         }
     }
+}
+
+TEST(Translator, WhatThePartnershipFormatCannotCarryIsReportedAtItsSourcePath) {
+    const std::pair<Format, std::vector<std::string>> cases[] = {
+        // The golden Bundle's Encounters: two contacts, then the admission.
+        {Format::fhir, {"Bundle.entry[20].resource", "Bundle.entry[21].resource", "Bundle.entry[22].resource"}},
+        {Format::carenotes,
+         {"CareNotesExport.Client[0].Contact[0]", "CareNotesExport.Client[0].Contact[1]",
+          "CareNotesExport.Client[0].Admission[0]"}},
+    };
+    for (const auto& [from, expected] : cases) {
+        translation::TranslateRequest request;
+        request.from = from;
+        request.to = Format::referral;
+        issues::IssueSink sink;
+        const auto summary = translation::translate_text(request, golden_text(from), [](std::string_view) {}, sink);
+        ASSERT_TRUE(summary.ok()) << to_string(from);
+        std::vector<std::string> paths;
+        for (const auto& issue : sink.issues()) {
+            EXPECT_EQ(issue.severity, issues::Severity::warning);
+            EXPECT_EQ(issue.type, issues::IssueType::informational);
+            paths.push_back(issue.path);
+        }
+        EXPECT_EQ(paths, expected) << to_string(from);
+    }
+}
+
+TEST(Translator, ExtraReferralsAndCarePlansAreReportedWhereTheyStand) {
+    // A Bundle with two referrals and two care plans, written by the FHIR encoder.
+    model::PersonRecord record = carebridge::testing::golden_record_without_encounters();
+    record.referrals.push_back(record.referrals[0]);
+    record.referrals[1].id = "REF-2026-000418";
+    record.care_plans.push_back(record.care_plans[0]);
+    record.care_plans[1].id = "CP-7782";
+    issues::IssueSink sink;
+    const std::string bundle = translation::encode_document(Format::fhir, record, false, sink);
+    model::SourcePaths paths;
+    const auto decoded = translation::decode_document(Format::fhir, bundle, {}, sink, &paths);
+    ASSERT_TRUE(decoded.has_value());
+    ASSERT_EQ(paths.referrals.size(), 2u);
+    ASSERT_EQ(paths.care_plans.size(), 2u);
+    issues::IssueSink encode_sink;
+    (void)translation::encode_document(Format::referral, *decoded, false, encode_sink, &paths);
+    ASSERT_EQ(encode_sink.issues().size(), 2u);
+    EXPECT_EQ(encode_sink.issues()[0].path, paths.referrals[1]);
+    EXPECT_EQ(encode_sink.issues()[1].path, paths.care_plans[1]);
+    EXPECT_TRUE(encode_sink.issues()[0].path.starts_with("Bundle.entry["));
 }
 
 TEST(Translator, TranslateTextWritesOneDocumentAndCountsIt) {

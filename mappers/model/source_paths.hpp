@@ -1,0 +1,27 @@
+#pragma once
+// Where the parts of a decoded record stand in the source document, index
+// for index with the record's lists (source_paths.contacts[1] is where
+// record.contacts[1] came from). A target format that cannot carry a part
+// reports it at its source path, e.g. `Bundle.entry[21].resource`, so the
+// sender can find what was left behind.
+
+#include <string>
+#include <vector>
+
+namespace carebridge::model {
+
+struct SourcePaths {
+    std::vector<std::string> referrals;
+    std::vector<std::string> care_plans;
+    std::vector<std::string> contacts;
+    std::vector<std::string> admissions;
+
+    void clear() {
+        referrals.clear();
+        care_plans.clear();
+        contacts.clear();
+        admissions.clear();
+    }
+};
+
+}  // namespace carebridge::model
