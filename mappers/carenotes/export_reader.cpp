@@ -247,10 +247,14 @@ private:
         // No NOENT (entities stay unexpanded), no DTDLOAD/DTDATTR (no external
         // subset, no defaulted attributes), no HUGE (libxml2's own size and
         // depth caps stay on), NONET (never fetch anything).
+        // Exports are UTF-8 (the format says so): the declared encoding is
+        // ignored, so no charset converter runs — its errors bypass the
+        // reader's error handler and would print input bytes on stderr — and
+        // bytes that are not UTF-8 are an ordinary parse error.
         const int parse_options = XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOCDATA | XML_PARSE_COMPACT |
-                                  XML_PARSE_BIG_LINES;
+                                  XML_PARSE_BIG_LINES | XML_PARSE_IGNORE_ENC;
         reader_ = xmlReaderForIO(&StreamingExportReader::read_callback, &StreamingExportReader::close_callback, this,
-                                 nullptr, nullptr, parse_options);
+                                 nullptr, "UTF-8", parse_options);
         if (!reader_) {
             sink.fatal(IssueType::processing, "", "cannot start the XML reader");
             return false;
@@ -617,6 +621,9 @@ std::string clean_message(const char* raw) {
         if (to == std::string::npos) to = m.find("' has ", from);
         if (to != std::string::npos) m.erase(from - 1, to + 2 - from);  // " 'value'"
     }
+    // "Input is not proper UTF-8, indicate encoding !\nBytes: 0xB4 0xB4 …": the bytes may be data.
+    if (std::size_t at = m.find("Bytes:"); at != std::string::npos) m.erase(at);
+    while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
     // "Element 'X': '2026-13-01' is not a valid value of the atomic type 'Date'."
     if (std::size_t to = m.find("' is not a valid value of"); to != std::string::npos) {
         const std::size_t from = m.rfind(": '", to);

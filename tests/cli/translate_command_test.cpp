@@ -157,6 +157,19 @@ TEST_F(TranslateCommand, MalformedInputsExitTwo) {
     }
 }
 
+TEST_F(TranslateCommand, BytesThatAreNotUtf8NeverReachStderrRaw) {
+    // Found by fuzzing: with a UTF-7 declaration libxml2's charset converter
+    // printed the offending input bytes on stderr, outside the OperationOutcome.
+    const std::string text = std::string("<?xml version=\"1.0\" encoding=\"UTF-7\"?>\n<!2") + "\xb4\xb4\xb4" + "0";
+    for (const std::string to : {"carenotes", "referral"}) {
+        const CommandResult r = run("translate --from carenotes --to " + to + " -", text);
+        EXPECT_EQ(r.exit_code, 2);
+        EXPECT_EQ(r.err.rfind("{", 0), 0u) << "stderr must start with the OperationOutcome:\n" << r.err;
+        EXPECT_EQ(r.err.find("0xB4"), std::string::npos) << r.err;
+        EXPECT_EQ(r.err.find("encoding error"), std::string::npos) << r.err;
+    }
+}
+
 TEST_F(TranslateCommand, ExportOfManyClientsBecomesOneJsonDocumentPerLine) {
     // Three clients: the golden client repeated with its own ids and NHS numbers.
     std::string xml = slurp(golden("referral.carenotes.xml"));
