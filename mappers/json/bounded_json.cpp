@@ -81,7 +81,13 @@ bool parse_bounded(std::string_view text, const translation::Limits& limits, std
         sink.fatal(IssueType::structure, "", "not valid JSON at byte " + std::to_string(offset) + ": a NUL byte");
         return false;
     }
+    // RapidJSON's UTF-8 validation takes a multi-byte sequence's continuation
+    // bytes without looking for the end: a lead byte last in the text would be
+    // followed past the terminator (found by fuzzing). Three more NULs stop it.
+    constexpr std::size_t longest_tail = 3;
+    buffer.reserve(text.size() + longest_tail + 1);
     buffer.assign(text);
+    buffer.append(longest_tail, '\0');
     rapidjson::Reader reader;
     Breach breach = Breach::none;
     auto generate = [&](rapidjson::Document& target) {

@@ -71,6 +71,18 @@ TEST(BoundedJson, InvalidUtf8IsRefused) {
     EXPECT_EQ(sink.issues()[0].type, issues::IssueType::structure);
 }
 
+TEST(BoundedJson, AMultiByteLeadByteAtTheVeryEndIsRefusedWithoutReadingPastIt) {
+    // Found by fuzzing (tests/fuzz/regressions/referral/): parsed in place, the
+    // UTF-8 check read the continuation bytes of a final lead byte past the
+    // buffer. Short texts live in std::string's inline buffer, where ASan sees it.
+    for (const char* lead : {"\xC3", "\xE6", "\xF0", "\xF0\x9F", "\xF0\x9F\x98"}) {
+        issues::IssueSink sink;
+        EXPECT_FALSE(parse(std::string("\"ab") + lead, sink)) << lead;
+        ASSERT_EQ(sink.issues().size(), 1u);
+        EXPECT_EQ(sink.issues()[0].type, issues::IssueType::structure);
+    }
+}
+
 TEST(BoundedJson, TrailingGarbageIsRefused) {
     issues::IssueSink sink;
     EXPECT_FALSE(parse("{} {}", sink));
