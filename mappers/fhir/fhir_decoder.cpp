@@ -376,6 +376,23 @@ std::string Decoder::name_of(const rapidjson::Value& names, const ElementPath& p
     return out;
 }
 
+// The organisation an actor acts for, from the reference `name`: an Organization
+// in the bundle, or one named by its ODS identifier.
+void Decoder::link_organisation(ObjectReader& r, std::string_view name, Actor& actor, std::string_view wrong_type) {
+    Ref ref;
+    if (!read_reference(r, name, ref)) return;
+    const ElementPath path = r.child(name);
+    const std::size_t o = resolve(ref, path);
+    if (o != no_entry && actors_[o].type == "Organization") {
+        actor.ods = actors_[o].ods;
+        actor.parts[1] = o;
+    } else if (o == no_entry && !ref.identifier_value.empty()) {
+        if (const Actor* logical = actor_for(ref, path)) actor.ods = logical->ods;
+    } else if (o != no_entry) {
+        ctx_.not_carried(path, wrong_type);
+    }
+}
+
 void Decoder::decode_actor(std::size_t i) {
     if (!begin(i)) return;
     const std::string_view type = index_[i].type;
@@ -427,18 +444,7 @@ void Decoder::decode_actor(std::size_t i) {
                     ctx_.not_carried(path, "a role's practitioner must be a Practitioner");
                 }
             }
-            if (read_reference(r, "organization", ref)) {
-                const ElementPath path = r.child("organization");
-                const std::size_t o = resolve(ref, path);
-                if (o != no_entry && actors_[o].type == "Organization") {
-                    actor.ods = actors_[o].ods;
-                    actor.parts[1] = o;
-                } else if (o == no_entry && !ref.identifier_value.empty()) {
-                    if (const Actor* logical = actor_for(ref, path)) actor.ods = logical->ods;
-                } else if (o != no_entry) {
-                    ctx_.not_carried(path, "a role's organization must be an Organization");
-                }
-            }
+            link_organisation(r, "organization", actor, "a role's organization must be an Organization");
             each_object(r, "telecom", [&](ObjectReader& t, std::size_t) {
                 const std::string_view system = t.string("system").value_or("");
                 const std::string_view value = t.string("value").value_or("");
@@ -453,20 +459,8 @@ void Decoder::decode_actor(std::size_t i) {
             });
         } else if (type == "HealthcareService" || type == "Location") {
             read_text(r, "name", actor.name);
-            Ref ref;
             const std::string_view owner = type == "HealthcareService" ? "providedBy" : "managingOrganization";
-            if (read_reference(r, owner, ref)) {
-                const ElementPath path = r.child(owner);
-                const std::size_t o = resolve(ref, path);
-                if (o != no_entry && actors_[o].type == "Organization") {
-                    actor.ods = actors_[o].ods;
-                    actor.parts[1] = o;
-                } else if (o == no_entry && !ref.identifier_value.empty()) {
-                    if (const Actor* logical = actor_for(ref, path)) actor.ods = logical->ods;
-                } else if (o != no_entry) {
-                    ctx_.not_carried(path, "the provider must be an Organization");
-                }
-            }
+            link_organisation(r, owner, actor, "the provider must be an Organization");
         }
     });
 }
