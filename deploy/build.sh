@@ -7,6 +7,8 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 dir=$1; shift
 jobs=$(nproc 2>/dev/null || echo 2)
+# ccache matches compilations across checkouts in other folders (CI's fresh clone).
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$top}
 mkdir -p "$(dirname "$dir")"
 echo "building $dir (log: $dir.build.log)"
 if ! cmake -S "$top" -B "$dir" "$@" > "$dir.configure.log" 2>&1; then
