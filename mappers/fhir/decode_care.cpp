@@ -6,12 +6,6 @@
 namespace carebridge::fhir {
 namespace {
 
-bool is_one_of(std::string_view s, std::initializer_list<std::string_view> options) {
-    for (std::string_view o : options)
-        if (s == o) return true;
-    return false;
-}
-
 std::string_view ends_after(std::string_view s, std::string_view prefix) {
     return s.size() > prefix.size() && s.substr(0, prefix.size()) == prefix ? s.substr(prefix.size())
                                                                              : std::string_view{};

@@ -8,12 +8,6 @@
 namespace carebridge::fhir {
 namespace {
 
-bool is_one_of(std::string_view s, std::initializer_list<std::string_view> options) {
-    for (std::string_view o : options)
-        if (s == o) return true;
-    return false;
-}
-
 bool is_actor_type(std::string_view type) {
     return is_one_of(type, {"Organization", "Practitioner", "Location", "RelatedPerson"});
 }

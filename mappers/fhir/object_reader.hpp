@@ -8,6 +8,7 @@
 #include <rapidjson/document.h>
 
 #include <array>
+#include <initializer_list>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -25,6 +26,12 @@ using issues::ElementPath;
 using issues::IssueType;
 
 inline std::string_view view(const rapidjson::Value& v) { return {v.GetString(), v.GetStringLength()}; }
+
+inline bool is_one_of(std::string_view s, std::initializer_list<std::string_view> options) {
+    for (std::string_view o : options)
+        if (s == o) return true;
+    return false;
+}
 
 // A value in single quotes for a message. Built by appending: GCC 12 warns
 // falsely (-Wrestrict) on "'" + std::string(...) once inlined.
