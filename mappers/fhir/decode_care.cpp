@@ -45,19 +45,7 @@ void Decoder::decode_care_plan(std::size_t i) {
                 ctx_.not_carried(ext.path(), "extension " + std::string(*url));
             }
         });
-        each_object(r, "identifier", [&](ObjectReader& id, std::size_t) {
-            const std::string_view system = id.string("system").value_or("");
-            id.ignore("use");
-            if (!plan.id.empty()) {
-                id.drop();
-                ctx_.not_carried(id.path(), "the record keeps one care plan id");
-                return;
-            }
-            read_text(id, "value", plan.id);
-            const ElementPath sp = id.child("system");
-            if (!systems.is(system, partnership::care_plan_id) && !system.empty())
-                ctx_.not_carried(sp, "the record keeps the plan id, not the system that issued it");
-        });
+        read_single_identifier(r, partnership::care_plan_id, plan.id, "care plan");
         if (plan.id.empty()) plan.id.assign(index_[i].id);
 
         if (const auto status = required_string(r, "status")) {
@@ -415,19 +403,7 @@ void Decoder::decode_encounter(std::size_t i) {
 
         const std::string_view id_system = admission ? partnership::admission_id : partnership::contact_id;
         std::string id;
-        each_object(r, "identifier", [&](ObjectReader& ident, std::size_t) {
-            const std::string_view system = ident.string("system").value_or("");
-            ident.ignore("use");
-            if (!id.empty()) {
-                ident.drop();
-                ctx_.not_carried(ident.path(), "the record keeps one id per encounter");
-                return;
-            }
-            read_text(ident, "value", id);
-            const ElementPath sp = ident.child("system");
-            if (!systems.is(system, id_system) && !system.empty())
-                ctx_.not_carried(sp, "the record keeps the id, not the system that issued it");
-        });
+        read_single_identifier(r, id_system, id, "encounter");
         if (id.empty()) id.assign(index_[i].id);
         std::string start, end;
         with_object(r, "period", [&](ObjectReader& period) {

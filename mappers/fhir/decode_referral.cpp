@@ -364,19 +364,7 @@ void Decoder::decode_consent(std::size_t i, std::size_t referral) {
             return;
         }
 
-        each_object(r, "identifier", [&](ObjectReader& id, std::size_t) {
-            const std::string_view system = id.string("system").value_or("");
-            id.ignore("use");
-            if (!consent.id.empty()) {
-                id.drop();
-                ctx_.not_carried(id.path(), "the record keeps one consent id");
-                return;
-            }
-            read_text(id, "value", consent.id);
-            const ElementPath sp = id.child("system");
-            if (!systems.is(system, partnership::consent_id) && !system.empty())
-                ctx_.not_carried(sp, "the record keeps the consent id, not the system that issued it");
-        });
+        read_single_identifier(r, partnership::consent_id, consent.id, "consent");
 
         Concept scope;
         if (read_concept(r, "scope", scope)) {

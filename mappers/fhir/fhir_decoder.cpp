@@ -370,6 +370,26 @@ std::string Decoder::name_of(const rapidjson::Value& names, const ElementPath& p
     return out;
 }
 
+// A resource's one identifier: its value is kept, a second identifier and a
+// system other than the partnership's own are reported as not carried.
+void Decoder::read_single_identifier(ObjectReader& r, std::string_view own_system, std::string& out,
+                                     std::string_view what) {
+    const partnership::Systems& systems = ctx_.systems();
+    each_object(r, "identifier", [&](ObjectReader& id, std::size_t) {
+        const std::string_view system = id.string("system").value_or("");
+        id.ignore("use");
+        if (!out.empty()) {
+            id.drop();
+            ctx_.not_carried(id.path(), "the record keeps one " + std::string(what) + " id");
+            return;
+        }
+        read_text(id, "value", out);
+        const ElementPath sp = id.child("system");
+        if (!systems.is(system, own_system) && !system.empty())
+            ctx_.not_carried(sp, "the record keeps the " + std::string(what) + " id, not the system that issued it");
+    });
+}
+
 // The organisation an actor acts for, from the reference `name`: an Organization
 // in the bundle, or one named by its ODS identifier.
 void Decoder::link_organisation(ObjectReader& r, std::string_view name, Actor& actor, std::string_view wrong_type) {

@@ -67,6 +67,8 @@ private:
     void decode_rest(std::size_t i);
     void decode_message_header(std::size_t i);
     void decode_actor(std::size_t i);
+    void read_single_identifier(ObjectReader& r, std::string_view own_system, std::string& out,
+                                std::string_view what);
     void link_organisation(ObjectReader& r, std::string_view name, Actor& actor, std::string_view wrong_type);
     void report_unused_actors();
     void not_carried_resource(std::size_t i, std::string_view why);
