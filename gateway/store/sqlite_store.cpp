@@ -1,0 +1,504 @@
+// The embedded store: one SQLite file in WAL mode, one writer thread that
+// groups queued write sets into a transaction each, and a pool of read-only
+// connections that read beside it.
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <mutex>
+#include <new>
+#include <thread>
+#include <utility>
+
+#include "sqlite_connection.hpp"
+#include "sqlite_schema.hpp"
+#include "store.hpp"
+#include "store_error.hpp"
+
+namespace carebridge::gateway::store {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* database_file = "carebridge.sqlite";
+constexpr int busy_timeout_ms = 5000;           // a backup or the sqlite3 shell may hold the lock for a moment
+constexpr std::size_t largest_batch = 1 << 16;  // the batch vector is reserved whole at open
+
+constexpr std::string_view insert_message_sql = R"sql(
+INSERT INTO messages (id, sender, client, idempotency_key, received_at, source_format, content_type,
+                      payload, canonical, outcome, nhs_number, referral_id)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+ON CONFLICT (sender, idempotency_key) DO NOTHING
+)sql";
+
+constexpr std::string_view find_original_sql =
+    "SELECT id, outcome FROM messages WHERE sender = ?1 AND idempotency_key = ?2";
+
+constexpr std::string_view find_message_sql = R"sql(
+SELECT id, sender, client, idempotency_key, received_at, source_format, content_type,
+       payload, canonical, outcome, nhs_number, referral_id
+FROM messages WHERE id = ?1
+)sql";
+
+std::error_code last_error(sqlite3* db) { return sqlite_error(sqlite3_extended_errcode(db)); }
+
+// Runs a done callback; one that throws must not take the writer down with it.
+void finish(const Store::Done& done, CommitResult result) noexcept {
+    if (!done) return;
+    try {
+        done(std::move(result));
+    } catch (...) {
+    }
+}
+
+CommitResult failure(std::error_code error, std::string message) noexcept {
+    CommitResult result;
+    result.error = error;
+    result.error_message = std::move(message);
+    return result;
+}
+
+// Creates the directory owner-only: it will hold patient records.
+std::error_code prepare_directory(const std::string& directory, std::string& message) {
+    namespace fs = std::filesystem;
+    std::error_code error;
+    if (directory.empty()) {
+        message = "the store's directory is not set";
+        return StoreErrc::bad_directory;
+    }
+    if (!fs::exists(directory, error) && !error) {
+        if (fs::create_directories(directory, error); !error) {
+            fs::permissions(directory, fs::perms::owner_all, fs::perm_options::replace, error);
+        }
+    }
+    if (!error && !fs::is_directory(directory, error) && !error) {
+        message = "the store's directory " + directory + " is not a directory";
+        return StoreErrc::bad_directory;
+    }
+    if (error) message = "cannot create the store's directory " + directory + ": " + error.message();
+    return error;
+}
+
+// SQLite would create the file with the umask's permissions (often 0644);
+// made here first it is owner-only, and the -wal and -shm files copy its mode.
+std::error_code create_owner_only(const std::string& path, std::string& message) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        std::error_code error(errno, std::generic_category());
+        message = "cannot create " + path + ": " + error.message();
+        return error;
+    }
+    ::close(fd);
+    return {};
+}
+
+struct PendingCommit {
+    WriteSet writes;
+    Store::Done done;
+};
+
+// A read-only connection with its statements prepared once.
+struct Reader {
+    Connection db;
+    Statement find_message;
+    Statement ping;
+};
+
+class SqliteStore final : public Store {
+public:
+    static std::unique_ptr<Store> open(const SqliteOptions& options, std::error_code& error, std::string& message);
+
+    ~SqliteStore() override { close(); }
+
+    void commit(WriteSet writes, Done done) override;
+    std::optional<StoredMessage> find_message(std::string_view id, std::error_code& error) override;
+    bool ready() override;
+    void close() override;
+
+private:
+    explicit SqliteStore(const SqliteOptions& options) : options_(options) {
+        options_.max_batch = std::clamp<std::size_t>(options_.max_batch, 1, largest_batch);
+        options_.read_connections = std::max<std::size_t>(options_.read_connections, 1);
+    }
+
+    std::error_code open_writer(const std::string& path, std::string& message);
+    std::error_code open_readers(const std::string& path, std::string& message);
+
+    void write_loop();
+    void commit_batch(std::vector<PendingCommit>& batch);
+    void abandon_batch(std::vector<PendingCommit>& batch) noexcept;
+    // Applies one write set inside its own savepoint. `transaction_lost` is set
+    // when SQLite abandoned the whole transaction (an I/O error, a full disk).
+    CommitResult apply(const WriteSet& writes, bool& transaction_lost);
+    std::error_code insert(const StoredMessage& message, MessageResult& result);
+    bool run(Statement& statement);
+
+    // Lends a reader for one query; waits while all are busy.
+    class ReaderLease {
+    public:
+        ReaderLease(SqliteStore& store, Reader& reader) : store_(store), reader_(reader) {}
+        ~ReaderLease() { store_.return_reader(reader_); }
+        ReaderLease(const ReaderLease&) = delete;
+        ReaderLease& operator=(const ReaderLease&) = delete;
+        Reader* operator->() { return &reader_; }
+
+    private:
+        SqliteStore& store_;
+        Reader& reader_;
+    };
+    ReaderLease lease_reader();
+    void return_reader(Reader& reader);
+
+    SqliteOptions options_;
+
+    // Members are destroyed in reverse order: each statement before the
+    // connection it belongs to.
+    Connection writer_db_;
+    Statement begin_, commit_, rollback_, savepoint_, release_, rollback_to_;
+    Statement insert_message_, find_original_;
+
+    std::vector<std::unique_ptr<Reader>> readers_;
+    std::vector<Reader*> idle_readers_;
+    std::mutex readers_mutex_;
+    std::condition_variable reader_returned_;
+
+    std::mutex queue_mutex_;
+    std::condition_variable queue_changed_;
+    std::deque<PendingCommit> queue_;
+    bool closing_ = false;  // guarded by queue_mutex_: no more commits; the writer drains and stops
+
+    std::atomic<bool> last_commit_failed_{false};
+    std::vector<PendingCommit> batch_;  // the writer's alone; reserved at open so taking a batch cannot fail
+    std::mutex close_mutex_;            // one close() joins the writer; another waits for it
+    std::thread writer_;
+    std::thread::id writer_id_;  // set before the store is shared; read without a lock
+};
+
+std::unique_ptr<Store> SqliteStore::open(const SqliteOptions& options, std::error_code& error, std::string& message) {
+    error.clear();
+    message.clear();
+    try {
+        if ((error = prepare_directory(options.directory, message))) return nullptr;
+        const std::string path = (std::filesystem::path(options.directory) / database_file).string();
+        if ((error = create_owner_only(path, message))) return nullptr;
+
+        std::unique_ptr<SqliteStore> store(new SqliteStore(options));
+        if ((error = store->open_writer(path, message))) return nullptr;
+        if ((error = store->open_readers(path, message))) return nullptr;
+        store->batch_.reserve(store->options_.max_batch);
+        store->writer_ = std::thread([raw = store.get()] { raw->write_loop(); });
+        store->writer_id_ = store->writer_.get_id();
+        return store;
+    } catch (const std::bad_alloc&) {
+        error = std::make_error_code(std::errc::not_enough_memory);
+        message = "out of memory opening the store";
+    } catch (const std::system_error& e) {  // the writer thread could not start
+        error = e.code();
+        message = "cannot start the store's writer thread";
+    }
+    return nullptr;
+}
+
+std::error_code SqliteStore::open_writer(const std::string& path, std::string& message) {
+    std::error_code error;
+    writer_db_ =
+        open_connection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, error, message);
+    if (error) return error;
+    sqlite3* db = writer_db_.get();
+    sqlite3_busy_timeout(db, busy_timeout_ms);
+
+    // WAL lets readers run beside the writer; FULL syncs the WAL on every
+    // commit, so a commit that returned survives a power cut, not only a crash.
+    const std::string mode = query_text(db, "PRAGMA journal_mode=WAL", error, message);
+    if (error) {
+        message = path + ": " + message;  // e.g. "file is not a database"
+        return error;
+    }
+    if (mode != "wal") {
+        message = path + " cannot use write-ahead logging (journal mode is " + mode + ")";
+        return sqlite_error(SQLITE_CANTOPEN);
+    }
+    if ((error = execute(db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON", message))) return error;
+    if ((error = migrate(db, message))) {
+        message = path + ": " + message;
+        return error;
+    }
+
+    const auto prepare = [&](Statement& statement, std::string_view sql) {
+        if (!error) statement = Statement::prepare(db, sql, error, message);
+    };
+    prepare(begin_, "BEGIN IMMEDIATE");
+    prepare(commit_, "COMMIT");
+    prepare(rollback_, "ROLLBACK");
+    prepare(savepoint_, "SAVEPOINT write_set");
+    prepare(release_, "RELEASE write_set");
+    prepare(rollback_to_, "ROLLBACK TO write_set");
+    prepare(insert_message_, insert_message_sql);
+    prepare(find_original_, find_original_sql);
+    if (error) message = "cannot prepare the store's statements: " + message;
+    return error;
+}
+
+std::error_code SqliteStore::open_readers(const std::string& path, std::string& message) {
+    std::error_code error;
+    for (std::size_t i = 0; i < options_.read_connections; ++i) {
+        auto reader = std::make_unique<Reader>();
+        reader->db = open_connection(path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, error, message);
+        if (error) return error;
+        sqlite3_busy_timeout(reader->db.get(), busy_timeout_ms);
+        reader->find_message = Statement::prepare(reader->db.get(), find_message_sql, error, message);
+        if (!error) reader->ping = Statement::prepare(reader->db.get(), "SELECT 1", error, message);
+        if (error) return error;
+        idle_readers_.push_back(reader.get());
+        readers_.push_back(std::move(reader));
+    }
+    return {};
+}
+
+void SqliteStore::commit(WriteSet writes, Done done) {
+    PendingCommit pending{std::move(writes), std::move(done)};
+    CommitResult refusal;
+    {
+        std::lock_guard lock(queue_mutex_);
+        if (closing_) {
+            refusal = failure(StoreErrc::closed, "the store is closed");
+        } else if (queue_.size() >= options_.max_queue) {
+            // Past the bound the disk cannot keep up; refusing now (503) beats
+            // holding every request's memory and timing out later.
+            refusal = failure(std::make_error_code(std::errc::resource_unavailable_try_again),
+                              "the store's queue is full (" + std::to_string(options_.max_queue) + " write sets)");
+        } else {
+            try {
+                queue_.push_back(std::move(pending));
+            } catch (const std::bad_alloc&) {
+                refusal =
+                    failure(std::make_error_code(std::errc::not_enough_memory), "out of memory queueing a commit");
+            }
+        }
+    }
+    if (refusal.error) {
+        finish(pending.done, std::move(refusal));
+        return;
+    }
+    queue_changed_.notify_one();
+}
+
+void SqliteStore::write_loop() {
+    for (;;) {
+        batch_.clear();
+        {
+            std::unique_lock lock(queue_mutex_);
+            queue_changed_.wait(lock, [this] { return !queue_.empty() || closing_; });
+            if (queue_.empty()) return;  // closing, and everything queued is committed
+            const std::size_t count = std::min(queue_.size(), options_.max_batch);
+            for (std::size_t i = 0; i < count; ++i) {
+                batch_.push_back(std::move(queue_.front()));
+                queue_.pop_front();
+            }
+        }
+        try {
+            commit_batch(batch_);
+        } catch (...) {  // out of memory building results or messages
+            abandon_batch(batch_);
+        }
+    }
+}
+
+void SqliteStore::abandon_batch(std::vector<PendingCommit>& batch) noexcept {
+    if (!sqlite3_get_autocommit(writer_db_.get())) run(rollback_);
+    last_commit_failed_.store(true);
+    for (PendingCommit& pending : batch) {
+        // A short message fits the string's own buffer: no allocation here.
+        if (pending.done)
+            finish(std::exchange(pending.done, nullptr),
+                   failure(std::make_error_code(std::errc::not_enough_memory), "out of memory"));
+    }
+}
+
+bool SqliteStore::run(Statement& statement) {
+    StatementUse use(statement);
+    return use->step() == SQLITE_DONE;
+}
+
+void SqliteStore::commit_batch(std::vector<PendingCommit>& batch) {
+    sqlite3* db = writer_db_.get();
+    const auto started = Clock::now();
+    std::vector<CommitResult> results(batch.size());
+    std::error_code error;
+    std::string message;
+
+    if (!run(begin_)) {
+        error = last_error(db);
+        message = std::string("cannot begin a transaction: ") + sqlite3_errmsg(db);
+    } else {
+        for (std::size_t i = 0; i < batch.size() && !error; ++i) {
+            bool transaction_lost = false;
+            results[i] = apply(batch[i].writes, transaction_lost);
+            if (transaction_lost) {
+                error = results[i].error ? results[i].error : last_error(db);
+                message = "the transaction was abandoned: " + results[i].error_message;
+            }
+        }
+        if (!error && !run(commit_)) {
+            error = last_error(db);
+            message = std::string("commit failed: ") + sqlite3_errmsg(db);
+        }
+        if (error && !sqlite3_get_autocommit(db)) run(rollback_);
+    }
+    const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started);
+    // Until a commit succeeds again the gateway should not take new work.
+    last_commit_failed_.store(static_cast<bool>(error));
+
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        // Taken out first, so a failure halfway through never calls one twice.
+        finish(std::exchange(batch[i].done, nullptr), error ? failure(error, message) : std::move(results[i]));
+    }
+    if (!error && options_.observer.on_commit) {
+        try {
+            options_.observer.on_commit(elapsed, batch.size());
+        } catch (...) {
+        }
+    }
+}
+
+CommitResult SqliteStore::apply(const WriteSet& writes, bool& transaction_lost) {
+    sqlite3* db = writer_db_.get();
+    CommitResult result;
+    if (!run(savepoint_)) {
+        transaction_lost = true;
+        return failure(last_error(db), std::string("cannot start a savepoint: ") + sqlite3_errmsg(db));
+    }
+    result.messages.resize(writes.messages.size());
+    for (std::size_t i = 0; i < writes.messages.size(); ++i) {
+        if (auto error = insert(writes.messages[i], result.messages[i])) {
+            result = failure(error, "message " + std::to_string(i + 1) + " of " +
+                                        std::to_string(writes.messages.size()) + ": " + sqlite3_errmsg(db));
+            break;
+        }
+    }
+    if (result.error) {
+        // Undo this write set alone; the others in the transaction stand.
+        if (sqlite3_get_autocommit(db) || !run(rollback_to_) || !run(release_)) transaction_lost = true;
+    } else if (!run(release_)) {
+        transaction_lost = true;
+        result = failure(last_error(db), std::string("cannot release a savepoint: ") + sqlite3_errmsg(db));
+    }
+    return result;
+}
+
+std::error_code SqliteStore::insert(const StoredMessage& message, MessageResult& result) {
+    sqlite3* db = writer_db_.get();
+    {
+        StatementUse use(insert_message_);
+        use->bind_text(1, message.id);
+        use->bind_text(2, message.sender);
+        use->bind_text(3, message.client);
+        use->bind_text_or_null(4, message.idempotency_key);
+        use->bind_text(5, message.received_at);
+        use->bind_text(6, message.source_format);
+        use->bind_text(7, message.content_type);
+        use->bind_blob(8, message.payload);
+        use->bind_text(9, message.canonical);
+        use->bind_text(10, message.outcome);
+        use->bind_text_or_null(11, message.nhs_number);
+        use->bind_text_or_null(12, message.referral_id);
+        if (use->step() != SQLITE_DONE) return last_error(db);
+    }
+    if (sqlite3_changes(db) == 1) {
+        result = MessageResult{message.id, false, {}};
+        return {};
+    }
+    // The sender's key was seen before (in an earlier transaction or earlier
+    // in this one): answer with what the original got.
+    StatementUse use(find_original_);
+    use->bind_text(1, message.sender);
+    use->bind_text(2, message.idempotency_key);
+    if (use->step() != SQLITE_ROW) return last_error(db);
+    result = MessageResult{use->column_text(0), true, use->column_text(1)};
+    return {};
+}
+
+SqliteStore::ReaderLease SqliteStore::lease_reader() {
+    std::unique_lock lock(readers_mutex_);
+    reader_returned_.wait(lock, [this] { return !idle_readers_.empty(); });
+    Reader* reader = idle_readers_.back();
+    idle_readers_.pop_back();
+    return ReaderLease(*this, *reader);
+}
+
+void SqliteStore::return_reader(Reader& reader) {
+    {
+        std::lock_guard lock(readers_mutex_);
+        idle_readers_.push_back(&reader);  // never longer than at open, so no allocation
+    }
+    reader_returned_.notify_one();
+}
+
+std::optional<StoredMessage> SqliteStore::find_message(std::string_view id, std::error_code& error) {
+    error.clear();
+    try {
+        ReaderLease reader = lease_reader();
+        StatementUse use(reader->find_message);
+        use->bind_text(1, id);
+        const int rc = use->step();
+        if (rc == SQLITE_DONE) return std::nullopt;
+        if (rc != SQLITE_ROW) {
+            error = last_error(reader->db.get());
+            return std::nullopt;
+        }
+        StoredMessage message;
+        message.id = use->column_text(0);
+        message.sender = use->column_text(1);
+        message.client = use->column_text(2);
+        message.idempotency_key = use->column_text(3);
+        message.received_at = use->column_text(4);
+        message.source_format = use->column_text(5);
+        message.content_type = use->column_text(6);
+        message.payload = use->column_blob(7);
+        message.canonical = use->column_text(8);
+        message.outcome = use->column_text(9);
+        message.nhs_number = use->column_text(10);
+        message.referral_id = use->column_text(11);
+        return message;
+    } catch (const std::bad_alloc&) {
+        error = std::make_error_code(std::errc::not_enough_memory);
+        return std::nullopt;
+    }
+}
+
+bool SqliteStore::ready() {
+    {
+        std::lock_guard lock(queue_mutex_);
+        if (closing_) return false;
+    }
+    if (last_commit_failed_.load()) return false;
+    ReaderLease reader = lease_reader();
+    StatementUse use(reader->ping);
+    return use->step() == SQLITE_ROW;
+}
+
+void SqliteStore::close() {
+    {
+        std::lock_guard lock(queue_mutex_);
+        closing_ = true;
+    }
+    queue_changed_.notify_all();
+    // From a done callback (the writer's own thread) close() only stops
+    // intake: the writer drains the queue and stops after the callback returns.
+    if (std::this_thread::get_id() == writer_id_) return;
+    std::lock_guard lock(close_mutex_);
+    if (writer_.joinable()) writer_.join();
+}
+
+}  // namespace
+
+std::unique_ptr<Store> open_sqlite_store(const SqliteOptions& options, std::error_code& error, std::string& message) {
+    return SqliteStore::open(options, error, message);
+}
+
+}  // namespace carebridge::gateway::store
