@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "serve_command.hpp"
 #include "translate_command.hpp"
 
 namespace {
@@ -16,6 +17,7 @@ carebridge translates referrals, care plans and records between FHIR R4 (UK
 Core), the Trust EPR's care-notes XML export and the partnership referral JSON.
 
 Commands:
+  serve       run the gateway (carebridge serve --help)
   translate   translate a document or a care-notes export between formats
               (carebridge translate --help)
 
@@ -43,6 +45,7 @@ int main(int argc, char** argv) {
         return carebridge::cli::exit_ok;
     }
     if (command == "translate") return carebridge::cli::run_translate(rest);
+    if (command == "serve") return carebridge::cli::run_serve(rest);
     std::fprintf(stderr, "carebridge: unknown command '%s' (see carebridge --help)\n", std::string(command).c_str());
     return carebridge::cli::exit_io_or_usage;
 }

@@ -75,6 +75,10 @@ std::optional<model::PersonRecord> Decoder::run() {
 }
 
 bool Decoder::index_document(const ElementPath& root) {
+    if (source_paths_) {
+        const auto type = document_.FindMember("resourceType");
+        if (type != document_.MemberEnd() && type->value.IsString()) source_paths_->document_type = view(type->value);
+    }
     if (!in_bundle_) {
         const auto id = document_.FindMember("id");
         IndexedResource res;
@@ -88,7 +92,28 @@ bool Decoder::index_document(const ElementPath& root) {
     ObjectReader bundle(ctx_, document_, root);
     const bool ok = index_bundle(bundle);
     index_.seal();
+    if (source_paths_) note_message_id();
     return ok;
+}
+
+void Decoder::note_message_id() {
+    // Bundle.identifier names the message for its sender; a message Bundle's
+    // MessageHeader.id does too. Either makes a resend recognisable.
+    const auto identifier = document_.FindMember("identifier");
+    if (identifier != document_.MemberEnd() && identifier->value.IsObject()) {
+        const auto value = identifier->value.FindMember("value");
+        const auto system = identifier->value.FindMember("system");
+        if (value != identifier->value.MemberEnd() && value->value.IsString() && value->value.GetStringLength() > 0) {
+            std::string id;
+            if (system != identifier->value.MemberEnd() && system->value.IsString()) id = view(system->value);
+            id += '|';
+            id += view(value->value);
+            source_paths_->message_id = std::move(id);
+            return;
+        }
+    }
+    if (index_.size() > 0 && index_[0].entry == 0 && index_[0].type == "MessageHeader" && !index_[0].id.empty())
+        source_paths_->message_id = "MessageHeader/" + std::string(index_[0].id);
 }
 
 bool Decoder::index_bundle(ObjectReader& bundle) {

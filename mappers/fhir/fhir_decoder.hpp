@@ -63,6 +63,7 @@ private:
     // fhir_decoder.cpp
     bool index_document(const ElementPath& root);
     bool index_bundle(ObjectReader& bundle);
+    void note_message_id();
     void choose_person();
     void decode_rest(std::size_t i);
     void decode_message_header(std::size_t i);

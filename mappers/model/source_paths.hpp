@@ -11,12 +11,21 @@
 namespace carebridge::model {
 
 struct SourcePaths {
+    // What the document says of itself: its resource type (FHIR: "Bundle",
+    // "ServiceRequest", …) and the sender's id for this message (FHIR:
+    // Bundle.identifier as "system|value", else "MessageHeader/<id>"), which
+    // the gateway uses as the idempotency key. Empty when absent.
+    std::string document_type;
+    std::string message_id;
+
     std::vector<std::string> referrals;
     std::vector<std::string> care_plans;
     std::vector<std::string> contacts;
     std::vector<std::string> admissions;
 
     void clear() {
+        document_type.clear();
+        message_id.clear();
         referrals.clear();
         care_plans.clear();
         contacts.clear();

@@ -1,0 +1,120 @@
+#pragma once
+// The gateway's configuration: one JSON file (comments allowed), validated
+// against schemas/gateway-config-1.schema.json at start and on SIGHUP. Unknown
+// keys and bad values stop the start with a message naming the key. Tokens are
+// held only as SHA-256 hashes; certificates and keys are files it names.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace carebridge::gateway::config {
+
+enum class OrganisationType { trust, council, gp, vcse, icb };
+std::string_view to_string(OrganisationType type);
+
+// Roles as a bit set: a client may hold several (the council submits and receives).
+enum class Role : unsigned { submitter = 1, partner = 2, auditor = 4, admin = 8 };
+std::string_view to_string(Role role);
+struct Roles {
+    unsigned bits = 0;
+    bool has(Role role) const { return (bits & static_cast<unsigned>(role)) != 0; }
+    void add(Role role) { bits |= static_cast<unsigned>(role); }
+    bool operator==(const Roles&) const = default;
+};
+// "submitter,partner" — for the access log.
+std::string to_string(Roles roles);
+
+struct Organisation {
+    std::string id;                // the config's short id: "trust", "befriend"
+    std::string ods_code;          // e.g. "RZZ"
+    std::string name;
+    OrganisationType type = OrganisationType::vcse;
+    std::vector<std::string> aliases;  // former names and ODS codes that resolve here
+};
+
+// A connected system authenticated by a bearer token.
+struct ApiClient {
+    std::string id;            // e.g. "trust-epr"; appears in the access log
+    std::string organisation;  // Organisation::id
+    Roles roles;
+    std::string token_sha256;  // lower-case hex of SHA-256 over the token's bytes
+    double rate_per_second = 0;  // 0: the limits' default
+    double burst = 0;            // 0: the limits' default
+};
+
+// A connected system authenticated by a client certificate (mutual TLS).
+struct CertificateClient {
+    std::string subject;       // RFC 2253, e.g. "CN=epr.trust.example,O=Example Trust"
+    std::string organisation;
+    Roles roles;
+    double rate_per_second = 0;
+    double burst = 0;
+};
+
+enum class ClientCertificates { none, optional, required };
+
+struct Tls {
+    bool enabled = false;            // false only with "plain_http": true in the file
+    std::string certificate_file;    // PEM chain; relative paths resolve against the config file
+    std::string private_key_file;    // PEM
+    std::string client_ca_file;      // PEM; needed when client_certificates != none
+    ClientCertificates client_certificates = ClientCertificates::none;
+};
+
+struct Listener {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 8443;  // 0: any free port (tests)
+    Tls tls;
+};
+
+struct Limits {
+    std::size_t max_header_bytes = 16 * 1024;
+    std::size_t max_json_body_bytes = 8u << 20;      // FHIR and partnership JSON
+    std::size_t max_export_body_bytes = 1ull << 30;  // care-notes exports, streamed to disk
+    std::chrono::milliseconds read_timeout{10'000};  // a request must arrive whole within this
+    std::chrono::milliseconds idle_timeout{30'000};  // keep-alive connection with nothing to do
+    std::size_t max_connections = 10'000;
+    double rate_per_second = 200;  // per client, token bucket
+    double burst = 400;
+    std::chrono::milliseconds drain_timeout{30'000};  // SIGTERM waits this long for in-flight requests
+};
+
+struct Store {
+    // "sqlite:DIR" (relative DIR resolves against the config file's directory).
+    // "postgresql://…" is reserved for the shared store.
+    std::string url;
+    std::string sqlite_directory;  // parsed from url
+};
+
+struct Config {
+    std::string source_file;  // where it was loaded from, for SIGHUP
+    Listener listener;
+    unsigned threads = 0;  // 0: one per core
+    Limits limits;
+    std::vector<Organisation> organisations;
+    std::vector<ApiClient> clients;
+    std::vector<CertificateClient> certificate_clients;
+    Store store;
+
+    // By id, ODS code or alias (case-insensitive for names); nullptr when unknown.
+    const Organisation* organisation(std::string_view id_ods_or_alias) const;
+    // The client whose token hashes to this one (constant-time comparison); nullptr when none.
+    const ApiClient* client_for_token(std::string_view token) const;
+    const CertificateClient* client_for_subject(std::string_view rfc2253_subject) const;
+};
+
+// Lower-case hex SHA-256, as stored in "token_sha256".
+std::string sha256_hex(std::string_view bytes);
+
+// Loads, validates and resolves a config file. nullopt with a one-line
+// `error` naming the key (e.g. "listener.port: must be an integer 0..65535").
+std::optional<Config> load_config(const std::string& path, std::string& error);
+// The same over text already in memory; relative paths resolve against `base_directory`.
+std::optional<Config> parse_config(std::string_view text, const std::string& base_directory, std::string& error);
+
+}  // namespace carebridge::gateway::config

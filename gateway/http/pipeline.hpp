@@ -1,0 +1,90 @@
+#pragma once
+// The request pipeline, written once in the order a request meets it:
+//
+//   screen (on the header, before any body is read)
+//     route      unknown path 404, wrong method 405: cheapest first
+//     draining   503 while shutting down: take on no new work
+//     auth       401: nothing else is said to a stranger
+//     roles      403: the caller is known but may not do this
+//     rate       429: after auth, so one client's flood counts against it alone
+//     media      415 / 406, and 413 on a declared Content-Length over the route's limit
+//   handle (with the body)
+//     decode     400 not readable, 422 readable but invalid (e.g. NHS number fails mod-11)
+//     store      the message committed durably; 503 when the store cannot
+//     reply      201 with Location, or the original result for an idempotent repeat
+//
+// Routing, policy, minimisation and the audit log (DESIGN.md) join between
+// decode and store; their rows go into the same write set and commit.
+// No sockets here: the session and the HTTP fuzz target both drive it.
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "config/config.hpp"
+#include "http/auth.hpp"
+#include "http/exchange.hpp"
+#include "http/metrics.hpp"
+#include "http/rate_limiter.hpp"
+#include "store/store.hpp"
+
+namespace carebridge::gateway::http {
+
+// What screening learned about a request, for handling its body.
+struct Screened {
+    RouteId route = RouteId::unmatched;
+    Principal principal;
+    std::string parameter;       // {type} or {id}
+    std::size_t body_limit = 0;  // bytes the session may read
+    bool body_to_file = false;   // a care-notes export: stream the body to disk
+};
+
+class Pipeline {
+public:
+    using Reply = std::function<void(Response)>;
+
+    Pipeline(std::shared_ptr<const config::Config> config, store::Store& store, Metrics& metrics);
+
+    // A response when the request is turned away on its header alone; nullopt
+    // to read its body (within `screened.body_limit`) and call handle().
+    std::optional<Response> screen(const Request& request, Screened& screened);
+
+    // Handles a screened request with its body. `reply` is called exactly
+    // once, possibly on another thread (after the store's commit).
+    void handle(Request request, const Screened& screened, Reply reply);
+
+    // SIGHUP: new requests see the new config; requests in flight finish on theirs.
+    void reload(std::shared_ptr<const config::Config> config);
+    std::shared_ptr<const config::Config> config() const;
+
+    // SIGTERM: every new request gets 503 and the connection is closed.
+    void start_draining() { draining_.store(true); }
+    bool draining() const { return draining_.load(); }
+
+    Metrics& metrics() { return metrics_; }
+
+private:
+    Response reject(Rejection reason, unsigned status, std::string_view code, std::string message);
+    void intake(Request request, const Screened& screened, Reply reply);
+    void intake_export(Request request, const Screened& screened, Reply reply);
+    Response read_referral(const Request& request, const Screened& screened);
+    Response translate(const Request& request);
+    Response ready();
+    void commit(store::WriteSet writes, std::string location_base, Reply reply);
+
+    mutable std::mutex config_mutex_;
+    std::shared_ptr<const config::Config> config_;
+    store::Store& store_;
+    Metrics& metrics_;
+    RateLimiter rate_limiter_;
+    std::atomic<bool> draining_{false};
+};
+
+// A FHIR OperationOutcome with one issue, for errors the pipeline itself raises.
+Response outcome_response(unsigned status, std::string_view severity, std::string_view code, std::string_view message);
+
+}  // namespace carebridge::gateway::http

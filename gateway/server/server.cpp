@@ -1,0 +1,250 @@
+#include "server/server.hpp"
+
+#include <openssl/ssl.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "http/pipeline.hpp"
+#include "server/session.hpp"
+#include "store/store.hpp"
+
+namespace carebridge::gateway::server {
+
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+namespace {
+
+// The operator's log: start, stop, reload, failures. Never patient data.
+void note(const std::string& line) { std::fprintf(stderr, "carebridge: %s\n", line.c_str()); }
+
+std::optional<net::ssl::context> make_tls_context(const config::Tls& tls, std::string& error) {
+    net::ssl::context context(net::ssl::context::tls_server);
+    boost::system::error_code ec;
+    // TLS 1.2 and 1.3 only: what NHS and DSPT guidance accept.
+    SSL_CTX_set_min_proto_version(context.native_handle(), TLS1_2_VERSION);
+    context.set_options(net::ssl::context::default_workarounds | net::ssl::context::no_compression |
+                            net::ssl::context::single_dh_use,
+                        ec);
+    context.use_certificate_chain_file(tls.certificate_file, ec);
+    if (ec) {
+        error = "listener.tls.certificate: cannot use " + tls.certificate_file + ": " + ec.message();
+        return std::nullopt;
+    }
+    context.use_private_key_file(tls.private_key_file, net::ssl::context::pem, ec);
+    if (ec) {
+        error = "listener.tls.private_key: cannot use " + tls.private_key_file + ": " + ec.message();
+        return std::nullopt;
+    }
+    if (tls.client_certificates != config::ClientCertificates::none) {
+        context.load_verify_file(tls.client_ca_file, ec);
+        if (ec) {
+            error = "listener.tls.client_ca: cannot use " + tls.client_ca_file + ": " + ec.message();
+            return std::nullopt;
+        }
+        auto mode = net::ssl::verify_peer;
+        if (tls.client_certificates == config::ClientCertificates::required)
+            mode |= net::ssl::verify_fail_if_no_peer_cert;
+        context.set_verify_mode(mode, ec);
+        // With optional client certificates a bad one must not end the
+        // handshake: the session sees the verify result and ignores the subject.
+        if (tls.client_certificates == config::ClientCertificates::optional)
+            context.set_verify_callback([](bool, net::ssl::verify_context&) { return true; }, ec);
+    }
+    return context;
+}
+
+class RunningServer final : public Server {
+public:
+    RunningServer(std::shared_ptr<const config::Config> config, const ServerOptions& options)
+        : options_(options), config_(std::move(config)), acceptor_(io_) {}
+
+    bool open(std::string& error) {
+        const auto& cfg = *config_;
+        std::error_code store_error;
+        store::SqliteOptions store_options;
+        store_options.directory = cfg.store.sqlite_directory;
+        store_options.observer.on_commit = [this](std::chrono::microseconds t, std::size_t n) {
+            metrics_.observe_commit(t, n);
+        };
+        std::string store_message;
+        store_ = store::open_sqlite_store(store_options, store_error, store_message);
+        if (!store_) {
+            error = "store: " + store_message;
+            return false;
+        }
+        const auto incoming = std::filesystem::path(cfg.store.sqlite_directory) / "incoming";
+        std::error_code fs_error;
+        std::filesystem::create_directories(incoming, fs_error);
+        // Exports half-received when the gateway last stopped were never acknowledged.
+        for (const auto& stale : std::filesystem::directory_iterator(incoming, fs_error))
+            std::filesystem::remove(stale.path(), fs_error);
+
+        if (cfg.listener.tls.enabled) {
+            tls_ = make_tls_context(cfg.listener.tls, error);
+            if (!tls_) return false;
+        }
+        pipeline_.emplace(config_, *store_, metrics_);
+        sessions_.emplace(*pipeline_, metrics_);
+        sessions_->incoming_directory = incoming;
+        sessions_->access_log = options_.access_log;
+
+        boost::system::error_code ec;
+        const auto address = net::ip::make_address(cfg.listener.host, ec);
+        if (ec) {
+            error = "listener.host: '" + cfg.listener.host + "' is not an IP address";
+            return false;
+        }
+        const tcp::endpoint endpoint(address, cfg.listener.port);
+        acceptor_.open(endpoint.protocol(), ec);
+        if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+        if (!ec) acceptor_.bind(endpoint, ec);
+        if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
+        if (ec) {
+            error = "listener: cannot listen on " + cfg.listener.host + ":" + std::to_string(cfg.listener.port) + ": " +
+                    ec.message();
+            return false;
+        }
+        port_ = acceptor_.local_endpoint().port();
+        return true;
+    }
+
+    std::uint16_t port() const override { return port_; }
+    http::Metrics& metrics() override { return metrics_; }
+
+    int run() override {
+        std::optional<net::signal_set> signals;
+        if (options_.handle_signals) {
+            signals.emplace(io_, SIGTERM, SIGINT, SIGHUP);
+            wait_for_signal(*signals);
+        }
+        do_accept();
+        const auto& cfg = *config_;
+        const unsigned threads = cfg.threads > 0 ? cfg.threads : std::max(1u, std::thread::hardware_concurrency());
+        std::vector<std::thread> pool;
+        for (unsigned i = 1; i < threads; ++i) pool.emplace_back([this] { io_.run(); });
+        io_.run();
+        for (auto& t : pool) t.join();
+        // Everything acknowledged is already durable; this commits what is queued
+        // behind it and closes the file cleanly.
+        store_->close();
+        return 0;
+    }
+
+    void stop() override {
+        net::post(io_, [this] { begin_drain(); });
+    }
+
+    bool reload(std::string& error) override {
+        const std::string path = pipeline_->config()->source_file;
+        auto fresh = config::load_config(path, error);
+        if (!fresh) return false;
+        const auto current = pipeline_->config();
+        if (fresh->listener.host != current->listener.host || fresh->listener.port != current->listener.port ||
+            fresh->store.url != current->store.url || fresh->listener.tls.enabled != current->listener.tls.enabled)
+            note("config reload: the listener, TLS and store keep their running values until a restart");
+        pipeline_->reload(std::make_shared<const config::Config>(std::move(*fresh)));
+        return true;
+    }
+
+private:
+    void wait_for_signal(net::signal_set& signals) {
+        signals.async_wait([this, &signals](boost::system::error_code ec, int signal) {
+            if (ec) return;
+            if (signal == SIGHUP) {
+                std::string error;
+                if (reload(error))
+                    note("config reloaded");
+                else
+                    note("config reload refused, the running config stays: " + error);
+                wait_for_signal(signals);
+                return;
+            }
+            note(std::string("draining on ") + (signal == SIGTERM ? "SIGTERM" : "SIGINT"));
+            signals.cancel();
+            begin_drain();
+        });
+    }
+
+    void do_accept() {
+        acceptor_.async_accept(net::make_strand(io_), [this](boost::system::error_code ec, tcp::socket socket) {
+            if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
+            if (!ec) {
+                const auto& limits = pipeline_->config()->limits;
+                if (static_cast<std::size_t>(metrics_.open_connections()) >= limits.max_connections) {
+                    // Over the limit the connection is refused at once, before any TLS work.
+                    metrics_.count_rejection(http::Rejection::connection_limit);
+                    boost::system::error_code ignored;
+                    socket.close(ignored);
+                } else if (tls_) {
+                    start_tls_session(std::move(socket), *tls_, *sessions_);
+                } else {
+                    start_plain_session(std::move(socket), *sessions_);
+                }
+            }
+            do_accept();
+        });
+    }
+
+    void begin_drain() {
+        if (draining_) return;
+        draining_ = true;
+        pipeline_->start_draining();
+        boost::system::error_code ignored;
+        acceptor_.close(ignored);
+        drain_deadline_ = std::chrono::steady_clock::now() + pipeline_->config()->limits.drain_timeout;
+        drain_timer_.emplace(io_);
+        poll_drain();
+    }
+
+    // In-flight requests finish (their commits included); idle keep-alive
+    // connections hold nothing and are dropped when the pool stops.
+    void poll_drain() {
+        if (sessions_->in_flight.load() == 0 || std::chrono::steady_clock::now() >= drain_deadline_) {
+            if (sessions_->in_flight.load() != 0)
+                note("drain timeout: " + std::to_string(sessions_->in_flight.load()) + " requests still in flight");
+            io_.stop();
+            return;
+        }
+        drain_timer_->expires_after(std::chrono::milliseconds(20));
+        drain_timer_->async_wait([this](boost::system::error_code) { poll_drain(); });
+    }
+
+    // Declared so that the io_context, whose pending handlers hold sessions,
+    // is destroyed before what those sessions refer to.
+    ServerOptions options_;
+    std::shared_ptr<const config::Config> config_;
+    http::Metrics metrics_;
+    std::unique_ptr<store::Store> store_;
+    std::optional<http::Pipeline> pipeline_;
+    std::optional<SessionContext> sessions_;
+    net::io_context io_;
+    std::optional<net::ssl::context> tls_;
+    tcp::acceptor acceptor_;
+    std::optional<net::steady_timer> drain_timer_;
+    std::chrono::steady_clock::time_point drain_deadline_;
+    std::uint16_t port_ = 0;
+    bool draining_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Server> Server::start(std::shared_ptr<const config::Config> config, const ServerOptions& options,
+                                      std::string& error) {
+    auto server = std::make_unique<RunningServer>(std::move(config), options);
+    if (!server->open(error)) return nullptr;
+    return server;
+}
+
+}  // namespace carebridge::gateway::server

@@ -1,0 +1,446 @@
+#include "server/session.hpp"
+
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <unistd.h>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <chrono>
+#include <cstdio>
+#include <limits>
+#include <optional>
+
+namespace carebridge::gateway::server {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+http::Method method_of(bhttp::verb verb) {
+    switch (verb) {
+        case bhttp::verb::get: return http::Method::get;
+        case bhttp::verb::head: return http::Method::head;
+        case bhttp::verb::post: return http::Method::post;
+        case bhttp::verb::put: return http::Method::put;
+        case bhttp::verb::patch: return http::Method::patch;
+        case bhttp::verb::delete_: return http::Method::delete_;
+        case bhttp::verb::options: return http::Method::options;
+        default: return http::Method::other;
+    }
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+    out += '"';
+    for (char c : s) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (static_cast<unsigned char>(c) < 0x20) {
+            char esc[8];
+            std::snprintf(esc, sizeof esc, "\\u%04x", c);
+            out += esc;
+        } else {
+            out += c;
+        }
+    }
+    out += '"';
+}
+
+// The RFC 2253 subject of a verified peer certificate; empty otherwise.
+std::string verified_subject(SSL* ssl) {
+    if (SSL_get_verify_result(ssl) != X509_V_OK) return {};
+    X509* cert = SSL_get1_peer_certificate(ssl);
+    if (!cert) return {};
+    std::string subject;
+    if (BIO* bio = BIO_new(BIO_s_mem())) {
+        if (X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0, XN_FLAG_RFC2253) >= 0) {
+            char* data = nullptr;
+            const long n = BIO_get_mem_data(bio, &data);
+            if (n > 0) subject.assign(data, static_cast<std::size_t>(n));
+        }
+        BIO_free(bio);
+    }
+    X509_free(cert);
+    return subject;
+}
+
+template <class Derived>
+class Session {
+public:
+    explicit Session(SessionContext& context) : context_(context) { context_.metrics.connection_opened(); }
+    ~Session() {
+        remove_upload();
+        if (request_in_flight_) context_.in_flight.fetch_sub(1);
+        context_.metrics.connection_closed();
+    }
+
+protected:
+    Derived& derived() { return static_cast<Derived&>(*this); }
+
+    void do_read_header() {
+        header_parser_.emplace();
+        config_ = context_.pipeline.config();
+        const auto& limits = config_->limits;
+        header_parser_->header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));  // cap header abuse
+        // The body's limit depends on the route; screening checks a declared length.
+        header_parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
+        // A keep-alive connection may idle between requests; the first request must come promptly.
+        beast::get_lowest_layer(derived().stream())
+            .expires_after(requests_ == 0 ? limits.read_timeout : limits.idle_timeout);
+        bhttp::async_read_header(derived().stream(), buffer_, *header_parser_,
+                                 beast::bind_front_handler(&Session::on_read_header, derived().shared_from_this()));
+    }
+
+    void on_read_header(beast::error_code ec, std::size_t) {
+        if (ec == bhttp::error::end_of_stream || ec == net::error::eof) return derived().do_close();
+        if (ec == beast::error::timeout) {
+            // Nothing half-sent is lost: only a request that never arrived whole.
+            if (buffer_.size() > 0 || requests_ == 0) context_.metrics.count_rejection(http::Rejection::read_timeout);
+            return;
+        }
+        started_ = Clock::now();
+        route_ = http::RouteId::unmatched;
+        if (ec == bhttp::error::header_limit) {
+            context_.metrics.count_rejection(http::Rejection::header_too_large);
+            return send_error(431, "too-long", "the request header is over the limit", true);
+        }
+        if (ec) {
+            if (ec == net::error::operation_aborted || ec == net::error::connection_reset) return;
+            context_.metrics.count_rejection(http::Rejection::malformed);
+            return send_error(400, "structure", "not a valid HTTP/1.1 request", true);
+        }
+        begin_request();
+        const auto& header = header_parser_->get();
+        request_ = http::Request();
+        request_.method = method_of(header.method());
+        request_.target = std::string(header.target());
+        request_.content_type = std::string(header[bhttp::field::content_type]);
+        request_.content_length = std::string(header[bhttp::field::content_length]);
+        request_.accept = std::string(header[bhttp::field::accept]);
+        request_.authorization = std::string(header[bhttp::field::authorization]);
+        request_.idempotency_key = std::string(header["Idempotency-Key"]);
+        request_.caller.remote_address = remote_;
+        request_.caller.certificate_subject = certificate_subject_;
+        keep_alive_ = header.keep_alive();
+        if (request_.idempotency_key.size() > 256) {
+            context_.metrics.count_rejection(http::Rejection::malformed);
+            return send_error(400, "invalid", "Idempotency-Key is over 256 characters", true);
+        }
+
+        screened_ = http::Screened();
+        const bool expects_continue = header[bhttp::field::expect] == "100-continue";
+        if (auto turned_away = context_.pipeline.screen(request_, screened_)) {
+            route_ = screened_.route;
+            const bool has_body = header_parser_->content_length().value_or(0) > 0 || header_parser_->chunked();
+            if (!has_body) return write(std::move(*turned_away));
+            if (turned_away->close || expects_continue) {
+                // The body is unwanted: answer, then drain what is still coming
+                // so the client reads the answer instead of a reset.
+                linger_ = true;
+                turned_away->close = true;
+                return write(std::move(*turned_away));
+            }
+            // A small body is read and dropped so the connection stays usable.
+            pending_refusal_ = std::move(*turned_away);
+            screened_.body_limit = limits_().max_json_body_bytes;
+            screened_.body_to_file = false;
+            return do_read_body();
+        }
+        route_ = screened_.route;
+        if (expects_continue) {
+            auto interim = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, 11);
+            bhttp::async_write(derived().stream(), *interim,
+                               [self = derived().shared_from_this(), interim](beast::error_code ec, std::size_t) {
+                                   if (ec) return;
+                                   self->do_read_body();
+                               });
+            return;
+        }
+        do_read_body();
+    }
+
+    void do_read_body() {
+        const auto& limits = limits_();
+        // Bodies must keep up a modest rate: a gigabyte export may take minutes,
+        // a slow client dribbling bytes may not hold a connection forever.
+        const auto declared = header_parser_->content_length().value_or(0);
+        const auto allowance = limits.read_timeout + std::chrono::milliseconds(declared / 1024);  // ≥ 1 MB/s
+        beast::get_lowest_layer(derived().stream()).expires_after(allowance);
+        if (screened_.body_to_file) {
+            upload_path_ = context_.incoming_directory /
+                           ("export-" + std::to_string(::getpid()) + "-" + std::to_string(context_.next_upload++) + ".xml");
+            file_parser_.emplace(std::move(*header_parser_));
+            file_parser_->body_limit(screened_.body_limit);  // exports stream to disk, within their own limit
+            beast::error_code ec;
+            file_parser_->get().body().open(upload_path_.c_str(), beast::file_mode::write, ec);
+            if (ec) return send_error(503, "transient", "cannot take an export now: no space to receive it", true);
+            bhttp::async_read(derived().stream(), buffer_, *file_parser_,
+                              beast::bind_front_handler(&Session::on_read_body, derived().shared_from_this()));
+        } else {
+            string_parser_.emplace(std::move(*header_parser_));
+            string_parser_->body_limit(screened_.body_limit);  // a referral is KBs; cap abuse
+            bhttp::async_read(derived().stream(), buffer_, *string_parser_,
+                              beast::bind_front_handler(&Session::on_read_body, derived().shared_from_this()));
+        }
+    }
+
+    void on_read_body(beast::error_code ec, std::size_t) {
+        if (ec == bhttp::error::body_limit) {
+            linger_ = true;
+            pending_refusal_.reset();
+            context_.metrics.count_rejection(http::Rejection::body_too_large);
+            return send_error(413, "too-long",
+                              "the body is over this endpoint's limit of " + std::to_string(screened_.body_limit) +
+                                  " bytes",
+                              true);
+        }
+        if (ec == beast::error::timeout) {
+            context_.metrics.count_rejection(http::Rejection::read_timeout);
+            return;
+        }
+        if (ec) {
+            if (ec == net::error::operation_aborted || ec == net::error::connection_reset ||
+                ec == bhttp::error::partial_message || ec == net::error::eof)
+                return;
+            context_.metrics.count_rejection(http::Rejection::malformed);
+            return send_error(400, "structure", "the request body could not be read", true);
+        }
+        if (pending_refusal_) {
+            http::Response refusal = std::move(*pending_refusal_);
+            pending_refusal_.reset();
+            return write(std::move(refusal));
+        }
+        if (screened_.body_to_file) {
+            file_parser_->get().body().close();
+            request_.body_file = upload_path_.string();
+        } else {
+            request_.body = std::move(string_parser_->get().body());
+        }
+        // The pipeline may answer from the store's thread; come back to this strand to write.
+        context_.pipeline.handle(std::move(request_), screened_,
+                                 [self = derived().shared_from_this()](http::Response response) {
+                                     net::post(self->derived().stream().get_executor(),
+                                               [self, response = std::move(response)]() mutable {
+                                                   self->write(std::move(response));
+                                               });
+                                 });
+    }
+
+    void send_error(unsigned status, std::string_view code, std::string message, bool close) {
+        if (!request_in_flight_) begin_request();
+        http::Response r = http::outcome_response(status, "error", code, message);
+        r.close = close;
+        write(std::move(r));
+    }
+
+    void begin_request() {
+        request_in_flight_ = true;
+        context_.in_flight.fetch_add(1);
+    }
+
+    void write(http::Response response) {
+        remove_upload();
+        const bool close = response.close || !keep_alive_ || context_.pipeline.draining();
+        auto message = std::make_shared<bhttp::response<bhttp::string_body>>();
+        message->version(11);
+        message->result(response.status);
+        message->set(bhttp::field::server, "carebridge");
+        if (!response.content_type.empty()) message->set(bhttp::field::content_type, response.content_type);
+        for (auto& [name, value] : response.headers) message->set(name, value);
+        message->keep_alive(!close);
+        message->body() = std::move(response.body);
+        message->prepare_payload();
+        status_ = response.status;
+        bytes_out_ = message->body().size();
+        beast::get_lowest_layer(derived().stream())
+            .expires_after(limits_().read_timeout);  // a reader that never reads is cut off
+        bhttp::async_write(derived().stream(), *message,
+                           [self = derived().shared_from_this(), message, close](beast::error_code ec, std::size_t) {
+                               self->on_write(ec, close);
+                           });
+    }
+
+    void on_write(beast::error_code ec, bool close) {
+        finish_request();
+        if (ec) return;
+        if (close && linger_) return do_linger();
+        if (close) return derived().do_close();
+        ++requests_;
+        do_read_header();
+    }
+
+    // Reads and drops what the client is still sending (a body we refused),
+    // for a bounded time and amount, then closes.
+    void do_linger() {
+        beast::get_lowest_layer(derived().stream()).expires_after(std::chrono::seconds(2));
+        linger_buffer_.resize(64 * 1024);
+        derived().stream().async_read_some(
+            net::buffer(linger_buffer_),
+            [self = derived().shared_from_this()](beast::error_code ec, std::size_t n) {
+                self->lingered_ += n;
+                if (ec || self->lingered_ > (16u << 20)) return self->derived().do_close();
+                self->do_linger();
+            });
+    }
+
+    const config::Limits& limits_() const { return config_->limits; }
+
+    void finish_request() {
+        if (!request_in_flight_) return;
+        request_in_flight_ = false;
+        context_.in_flight.fetch_sub(1);
+        const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_);
+        context_.metrics.count_request(route_, status_, latency);
+        if (context_.access_log) log_access(latency);
+    }
+
+    // One JSON line per request. Route templates, not targets: an id in a path
+    // is opaque, but a query string could carry anything.
+    void log_access(std::chrono::microseconds latency) {
+        std::string line;
+        line.reserve(256);
+        const auto now = std::chrono::system_clock::now();
+        const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+        line += "{\"time_ms\":" + std::to_string(millis);
+        line += ",\"remote\":";
+        append_json_string(line, remote_);
+        line += ",\"method\":";
+        append_json_string(line, request_method_name());
+        line += ",\"route\":";
+        append_json_string(line, http::to_string(route_));
+        line += ",\"status\":" + std::to_string(status_);
+        line += ",\"bytes_out\":" + std::to_string(bytes_out_);
+        line += ",\"duration_us\":" + std::to_string(latency.count());
+        line += ",\"client\":";
+        append_json_string(line, screened_.principal.client);
+        line += ",\"organisation\":";
+        append_json_string(line, screened_.principal.organisation);
+        line += ",\"tls\":";
+        line += Derived::tls ? "true" : "false";
+        line += "}\n";
+        // One write(2) per line keeps lines whole when threads log at once.
+        [[maybe_unused]] const auto n = ::write(STDOUT_FILENO, line.data(), line.size());
+    }
+
+    std::string_view request_method_name() const {
+        switch (request_.method) {
+            case http::Method::get: return "GET";
+            case http::Method::head: return "HEAD";
+            case http::Method::post: return "POST";
+            case http::Method::put: return "PUT";
+            case http::Method::patch: return "PATCH";
+            case http::Method::delete_: return "DELETE";
+            case http::Method::options: return "OPTIONS";
+            case http::Method::other: return "OTHER";
+        }
+        return "OTHER";
+    }
+
+    void remove_upload() {
+        if (upload_path_.empty()) return;
+        if (file_parser_) file_parser_->get().body().close();
+        std::error_code ignored;
+        std::filesystem::remove(upload_path_, ignored);
+        upload_path_.clear();
+    }
+
+    SessionContext& context_;
+    beast::flat_buffer buffer_;
+    std::optional<bhttp::request_parser<bhttp::empty_body>> header_parser_;
+    std::optional<bhttp::request_parser<bhttp::string_body>> string_parser_;
+    std::optional<bhttp::request_parser<bhttp::file_body>> file_parser_;
+    std::filesystem::path upload_path_;
+    http::Request request_;
+    http::Screened screened_;
+    http::RouteId route_ = http::RouteId::unmatched;
+    std::string remote_;
+    std::string certificate_subject_;
+    Clock::time_point started_;
+    unsigned status_ = 0;
+    std::size_t bytes_out_ = 0;
+    std::size_t requests_ = 0;
+    bool keep_alive_ = true;
+    bool request_in_flight_ = false;
+    bool linger_ = false;
+    std::size_t lingered_ = 0;
+    std::string linger_buffer_;
+    std::optional<http::Response> pending_refusal_;
+    std::shared_ptr<const config::Config> config_;  // the config this request started under
+};
+
+class PlainSession : public Session<PlainSession>, public std::enable_shared_from_this<PlainSession> {
+public:
+    static constexpr bool tls = false;
+    PlainSession(tcp::socket&& socket, SessionContext& context)
+        : Session(context), stream_(std::move(socket)) {
+        beast::error_code ec;
+        const auto endpoint = stream_.socket().remote_endpoint(ec);
+        if (!ec) remote_ = endpoint.address().to_string();
+    }
+    beast::tcp_stream& stream() { return stream_; }
+    void run() {
+        net::dispatch(stream_.get_executor(), beast::bind_front_handler(&PlainSession::do_read_header, shared_from_this()));
+    }
+    void do_close() {
+        beast::error_code ec;
+        stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    }
+
+private:
+    beast::tcp_stream stream_;
+};
+
+class TlsSession : public Session<TlsSession>, public std::enable_shared_from_this<TlsSession> {
+public:
+    static constexpr bool tls = true;
+    TlsSession(tcp::socket&& socket, net::ssl::context& tls, SessionContext& context)
+        : Session(context), stream_(std::move(socket), tls) {
+        beast::error_code ec;
+        const auto endpoint = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
+        if (!ec) remote_ = endpoint.address().to_string();
+    }
+    beast::ssl_stream<beast::tcp_stream>& stream() { return stream_; }
+    void run() {
+        net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+            beast::get_lowest_layer(self->stream_).expires_after(self->context_.pipeline.config()->limits.read_timeout);
+            self->stream_.async_handshake(net::ssl::stream_base::server,
+                                          beast::bind_front_handler(&TlsSession::on_handshake, self));
+        });
+    }
+    void on_handshake(beast::error_code ec) {
+        if (ec) {
+            context_.metrics.count_rejection(http::Rejection::tls_handshake);
+            return;
+        }
+        certificate_subject_ = verified_subject(stream_.native_handle());
+        do_read_header();
+    }
+    void do_close() {
+        beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(5));
+        stream_.async_shutdown([self = shared_from_this()](beast::error_code) {});
+    }
+
+private:
+    beast::ssl_stream<beast::tcp_stream> stream_;
+};
+
+}  // namespace
+
+void start_plain_session(tcp::socket socket, SessionContext& context) {
+    std::make_shared<PlainSession>(std::move(socket), context)->run();
+}
+
+void start_tls_session(tcp::socket socket, net::ssl::context& tls, SessionContext& context) {
+    std::make_shared<TlsSession>(std::move(socket), tls, context)->run();
+}
+
+}  // namespace carebridge::gateway::server
