@@ -10,6 +10,7 @@ packages=(
   libboost-dev libboost-system-dev    # Beast and Asio (the server)
   rapidjson-dev libxml2-dev libssl-dev libsqlite3-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
+  curl openssl sqlite3                # the demo's requests, test certificates, looking into the store
 )
 
 missing=()
