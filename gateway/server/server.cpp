@@ -151,9 +151,12 @@ public:
         auto fresh = config::load_config(path, error);
         if (!fresh) return false;
         const auto current = pipeline_->config();
-        if (fresh->listener.host != current->listener.host || fresh->listener.port != current->listener.port ||
-            fresh->store.url != current->store.url || fresh->listener.tls.enabled != current->listener.tls.enabled)
+        // The socket, TLS context and store were made at start (with any
+        // --listen and --data overrides); a reload keeps them as they run.
+        if (fresh->store.url != current->store.url || fresh->listener.tls.enabled != current->listener.tls.enabled)
             note("config reload: the listener, TLS and store keep their running values until a restart");
+        fresh->listener = current->listener;
+        fresh->store = current->store;
         pipeline_->reload(std::make_shared<const config::Config>(std::move(*fresh)));
         return true;
     }
