@@ -33,6 +33,35 @@ std::string_view to_string(OrganisationType type) {
     return "unknown";
 }
 
+std::string_view to_string(ServiceStatus status) {
+    switch (status) {
+    case ServiceStatus::open: return "open";
+    case ServiceStatus::paused: return "paused";
+    case ServiceStatus::closed: return "closed";
+    }
+    return "unknown";
+}
+
+const Service* Organisation::service(std::string_view id_or_name) const {
+    for (const Service& s : services)
+        if (s.id == id_or_name) return &s;
+    for (const Service& s : services)
+        if (same_ignoring_case(s.name, id_or_name) || same_ignoring_case(s.id, id_or_name)) return &s;
+    return nullptr;
+}
+
+const Agreement* Config::agreement(std::string_view id) const {
+    for (const Agreement& a : agreements)
+        if (a.id == id) return &a;
+    return nullptr;
+}
+
+const MinimisationProfile* Config::minimisation_profile(std::string_view id) const {
+    for (const MinimisationProfile& p : minimisation_profiles)
+        if (p.id == id) return &p;
+    return nullptr;
+}
+
 std::string_view to_string(Role role) {
     switch (role) {
     case Role::submitter: return "submitter";

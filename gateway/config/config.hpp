@@ -12,6 +12,10 @@
 #include <string_view>
 #include <vector>
 
+#include "model/codes.hpp"
+#include "model/record.hpp"
+#include "translation/format.hpp"
+
 namespace carebridge::gateway::config {
 
 enum class OrganisationType { trust, council, gp, vcse, icb };
@@ -29,12 +33,105 @@ struct Roles {
 // "submitter,partner" — for the access log.
 std::string to_string(Roles roles);
 
+// open takes referrals; paused (e.g. a waiting list shut for now) and closed take none.
+enum class ServiceStatus { open, paused, closed };
+std::string_view to_string(ServiceStatus status);
+
+// Who a service takes. Every criterion given must hold; an empty list or an
+// absent age means "any". gateway/policy/criteria.hpp applies them.
+struct ServiceCriteria {
+    std::vector<model::Need> needs;               // the referral names at least one of these
+    std::optional<int> min_age;                   // whole years
+    std::optional<int> max_age;
+    std::vector<std::string> postcode_districts;  // outward codes, upper case: "NF6"
+    std::vector<std::string> gp_practices;        // ODS codes; with districts too, either is enough
+    std::vector<model::Pathway> pathways;
+};
+
+// The person a submitter can talk to about a service.
+struct ServiceContactPoint {
+    std::string name;
+    std::string phone;
+    std::string email;
+};
+
+struct Service {
+    std::string id;  // the key under the organisation's "services": "befriending"
+    std::string name;
+    ServiceStatus status = ServiceStatus::open;
+    ServiceCriteria criteria;
+    ServiceContactPoint contact;
+};
+
+// A partner's push endpoint (webhook). The bearer token is read from the
+// environment variable it names when a delivery is made, so the file never holds it.
+struct Endpoint {
+    std::string url;  // https:// unless allow_plain_http
+    translation::Format format = translation::Format::referral;
+    std::string bearer_token_env;         // empty: no Authorization header
+    std::string client_certificate_file;  // PEM, resolved; with client_key_file or neither
+    std::string client_key_file;
+    std::string ca_file;  // PEM, resolved; empty: the system's trust store
+    bool allow_plain_http = false;
+};
+
 struct Organisation {
     std::string id;                // the config's short id: "trust", "befriend"
     std::string ods_code;          // e.g. "RZZ"
     std::string name;
     OrganisationType type = OrganisationType::vcse;
     std::vector<std::string> aliases;  // former names and ODS codes that resolve here
+    std::vector<Service> services;     // in the file's order
+    std::optional<Endpoint> endpoint;  // none: the partner collects from its pull inbox
+    translation::Format format = translation::Format::referral;  // for its inbox items
+
+    // By id, or by name without regard to case (a FHIR HealthcareService.name); nullptr when unknown.
+    const Service* service(std::string_view id_or_name) const;
+};
+
+// A service at an organisation, both by id.
+struct ServiceRef {
+    std::string organisation;
+    std::string service;
+};
+
+// What a routing rule matches. Every condition given must hold; within one
+// condition any listed value is enough; an empty list is no condition.
+struct RuleMatch {
+    std::vector<model::Need> needs;
+    std::vector<std::string> requested_services;
+    std::vector<model::Pathway> pathways;
+    std::vector<model::Priority> priorities;
+    std::vector<std::string> areas;  // postcode districts or GP practice ODS codes
+    std::vector<model::ReferralSource> sources;
+    std::vector<std::string> from;  // sending organisation ids
+};
+
+struct RoutingRule {
+    std::string id;
+    RuleMatch match;
+    std::vector<ServiceRef> recipients;
+};
+
+// An information-sharing agreement: `from` may disclose to `to` for these
+// purposes, on this lawful basis, through this minimisation profile.
+struct Agreement {
+    std::string id;
+    std::string from;  // organisation ids
+    std::string to;
+    std::vector<std::string> purposes;  // e.g. "direct-care"
+    model::LawfulBasis lawful_basis;
+    std::string profile;  // MinimisationProfile::id
+};
+
+struct MinimisationProfile {
+    std::string id;
+    std::vector<std::string> fields;  // names from gateway/policy/minimise.hpp
+};
+
+struct GlossaryEntry {
+    std::string term;       // "CPA"
+    std::string expansion;  // "Care Programme Approach"
 };
 
 // A connected system authenticated by a bearer token.
@@ -100,16 +197,30 @@ struct Config {
     std::vector<ApiClient> clients;
     std::vector<CertificateClient> certificate_clients;
     Store store;
+    std::string policy_version;  // recorded with every policy decision
+    std::vector<RoutingRule> routing_rules;  // tried in order
+    std::vector<Agreement> agreements;
+    std::vector<MinimisationProfile> minimisation_profiles;
+    std::vector<GlossaryEntry> glossary;
 
     // By id, ODS code or alias (case-insensitive for names); nullptr when unknown.
     const Organisation* organisation(std::string_view id_ods_or_alias) const;
     // The client whose token hashes to this one (constant-time comparison); nullptr when none.
     const ApiClient* client_for_token(std::string_view token) const;
     const CertificateClient* client_for_subject(std::string_view rfc2253_subject) const;
+    const Agreement* agreement(std::string_view id) const;
+    const MinimisationProfile* minimisation_profile(std::string_view id) const;
 };
 
 // Lower-case hex SHA-256, as stored in "token_sha256".
 std::string sha256_hex(std::string_view bytes);
+
+// The checks between sections that a schema cannot make: rules, agreements
+// and profiles name organisations, services and profiles that exist, an
+// agreement is unambiguous, ages are in order. load_config runs it; so does
+// policy::Directory::create, for a Config built in code. nullopt when sound,
+// else one line naming the key.
+std::optional<std::string> cross_check(const Config& config);
 
 // Loads, validates and resolves a config file. nullopt with a one-line
 // `error` naming the key (e.g. "listener.port: must be an integer 0..65535").

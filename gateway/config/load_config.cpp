@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -126,6 +127,103 @@ std::uint64_t integer_or(const Value& object, std::string_view name, std::uint64
     return v ? v->GetUint64() : otherwise;
 }
 
+std::optional<std::string> known_organisation(const Config& config, const std::string& key, std::string_view id) {
+    for (const Organisation& o : config.organisations)
+        if (o.id == id) return std::nullopt;
+    std::string message = key + ": " + in_quotes(id) + " is not one of the organisations";
+    if (const Organisation* meant = config.organisation(id))
+        message += " (it names " + in_quotes(meant->id) + "; use the id)";
+    return message;
+}
+
+const Organisation* by_id(const Config& config, std::string_view id) {
+    for (const Organisation& o : config.organisations)
+        if (o.id == id) return &o;
+    return nullptr;
+}
+
+std::string service_ids(const Organisation& o) {
+    if (o.services.empty()) return "it has none";
+    std::string out = "its services: ";
+    for (std::size_t i = 0; i < o.services.size(); ++i) out += (i ? ", " : "") + o.services[i].id;
+    return out;
+}
+
+std::optional<std::string> check_services(const Config& config) {
+    for (const Organisation& o : config.organisations) {
+        std::set<std::string> ids;
+        for (const Service& service : o.services) {
+            const std::string at = "organisations." + o.id + ".services." + service.id;
+            if (!ids.insert(service.id).second) return at + ": appears twice";
+            const ServiceCriteria& c = service.criteria;
+            if (c.min_age && c.max_age && *c.min_age > *c.max_age)
+                return at + ".criteria.min_age: " + std::to_string(*c.min_age) + " is above max_age " +
+                       std::to_string(*c.max_age);
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> check_rules(const Config& config) {
+    if ((!config.routing_rules.empty() || !config.agreements.empty()) && config.policy_version.empty())
+        return "policy_version: is required with routing_rules or agreements; every policy decision records it";
+    std::map<std::string, std::size_t> ids;
+    for (std::size_t i = 0; i < config.routing_rules.size(); ++i) {
+        const RoutingRule& rule = config.routing_rules[i];
+        const std::string at = indexed("routing_rules", i);
+        if (const auto [it, fresh] = ids.try_emplace(rule.id, i); !fresh)
+            return at + ".id: " + in_quotes(rule.id) + " is already the id of " + indexed("routing_rules", it->second);
+        const RuleMatch& m = rule.match;
+        if (m.needs.empty() && m.requested_services.empty() && m.pathways.empty() && m.priorities.empty() &&
+            m.areas.empty() && m.sources.empty() && m.from.empty())
+            return at + ".match: names no condition; a rule must say which referrals it takes";
+        for (std::size_t j = 0; j < m.from.size(); ++j)
+            if (auto e = known_organisation(config, indexed(at + ".match.from", j), m.from[j])) return e;
+        if (rule.recipients.empty()) return at + ".recipients: must list at least 1";
+        for (std::size_t j = 0; j < rule.recipients.size(); ++j) {
+            const ServiceRef& to = rule.recipients[j];
+            const std::string to_at = indexed(at + ".recipients", j);
+            if (auto e = known_organisation(config, to_at + ".organisation", to.organisation)) return e;
+            const Organisation* o = by_id(config, to.organisation);
+            bool found = false;
+            for (const Service& service : o->services) found = found || service.id == to.service;
+            if (!found)
+                return to_at + ".service: " + in_quotes(to.service) + " is not a service of " + in_quotes(o->id) +
+                       " (" + service_ids(*o) + ")";
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> check_agreements(const Config& config) {
+    for (std::size_t i = 0; i < config.agreements.size(); ++i) {
+        const Agreement& a = config.agreements[i];
+        const std::string at = "agreements." + a.id;
+        if (a.id.empty()) return indexed("agreements", i) + ": has no id";
+        if (auto e = known_organisation(config, at + ".from", a.from)) return e;
+        if (auto e = known_organisation(config, at + ".to", a.to)) return e;
+        if (a.purposes.empty()) return at + ".purposes: must list at least 1";
+        if (a.lawful_basis.article6.empty()) return at + ".lawful_basis.article6: is required";
+        if (a.lawful_basis.article9.empty()) return at + ".lawful_basis.article9: is required";
+        if (!config.minimisation_profile(a.profile))
+            return at + ".profile: " + in_quotes(a.profile) + " is not one of the minimisation_profiles";
+        // Two agreements for one pair and purpose would make the profile and
+        // lawful basis of a disclosure depend on the file's order.
+        for (std::size_t j = 0; j < i; ++j) {
+            const Agreement& earlier = config.agreements[j];
+            if (earlier.id == a.id) return at + ": appears twice";
+            if (earlier.from != a.from || earlier.to != a.to) continue;
+            for (const std::string& purpose : a.purposes)
+                for (const std::string& other : earlier.purposes)
+                    if (purpose == other)
+                        return at + ".purposes: " + in_quotes(purpose) + " from " + in_quotes(a.from) + " to " +
+                               in_quotes(a.to) + " is already covered by agreements." + earlier.id +
+                               "; one agreement per pair and purpose";
+        }
+    }
+    return std::nullopt;
+}
+
 // The schema has already checked every type and range read here.
 class ConfigReader {
 public:
@@ -143,7 +241,15 @@ public:
             if (auto e = clients(*c, config)) return e;
         if (const Value* c = member(root_, "certificate_clients"))
             if (auto e = certificate_clients(*c, config)) return e;
-        return std::nullopt;
+        if (const Value* v = member(root_, "policy_version")) config.policy_version = std::string(view(*v));
+        if (const Value* r = member(root_, "routing_rules")) routing_rules(*r, config.routing_rules);
+        if (const Value* a = member(root_, "agreements"))
+            if (auto e = agreements(*a, config.agreements)) return e;
+        if (const Value* p = member(root_, "minimisation_profiles"))
+            if (auto e = minimisation_profiles(*p, config.minimisation_profiles)) return e;
+        if (const Value* g = member(root_, "glossary"))
+            if (auto e = glossary(*g, config.glossary)) return e;
+        return cross_check(config);
     }
 
 private:
@@ -217,7 +323,7 @@ private:
         return true;
     }
 
-    static std::optional<std::string> organisations(const Value& list, std::vector<Organisation>& out) {
+    std::optional<std::string> organisations(const Value& list, std::vector<Organisation>& out) {
         for (const auto& m : list.GetObject()) {
             if (!valid_id(view(m.name)))
                 return "organisations." + std::string(view(m.name)) +
@@ -230,6 +336,170 @@ private:
             o.type = read_type(view(m.value["type"]));
             if (const Value* aliases = member(m.value, "aliases"))
                 for (const Value& a : aliases->GetArray()) o.aliases.emplace_back(view(a));
+            const std::string at = "organisations." + o.id;
+            if (const Value* services = member(m.value, "services"))
+                if (auto e = read_services(*services, at + ".services", o.services)) return e;
+            if (const Value* format = member(m.value, "format")) o.format = read_format(view(*format));
+            if (const Value* endpoint = member(m.value, "endpoint"))
+                if (auto e = read_endpoint(*endpoint, at + ".endpoint", o.endpoint.emplace())) return e;
+        }
+        return std::nullopt;
+    }
+
+    static translation::Format read_format(std::string_view name) {
+        return translation::parse_format(name).value_or(translation::Format::referral);
+    }
+
+    template <typename Enum> static std::vector<Enum> read_codes(const Value* list) {
+        std::vector<Enum> out;
+        if (list)
+            for (const Value& v : list->GetArray())
+                if (auto code = model::parse_code<Enum>(view(v))) out.push_back(*code);
+        return out;
+    }
+
+    static std::vector<std::string> read_strings(const Value* list) {
+        std::vector<std::string> out;
+        if (list)
+            for (const Value& v : list->GetArray()) out.emplace_back(view(v));
+        return out;
+    }
+
+    static std::optional<std::string> read_services(const Value& map, const std::string& at,
+                                                    std::vector<Service>& out) {
+        for (const auto& m : map.GetObject()) {
+            if (!valid_id(view(m.name)))
+                return at + "." + std::string(view(m.name)) +
+                       ": is not a valid service id (1 to 64 lower-case letters, digits and '-', starting with a "
+                       "letter)";
+            Service& service = out.emplace_back();
+            service.id = std::string(view(m.name));
+            service.name = std::string(view(m.value["name"]));
+            const std::string_view status = view(m.value["status"]);
+            service.status = status == "open"     ? ServiceStatus::open
+                             : status == "paused" ? ServiceStatus::paused
+                                                  : ServiceStatus::closed;
+            if (const Value* c = member(m.value, "criteria")) {
+                ServiceCriteria& criteria = service.criteria;
+                criteria.needs = read_codes<model::Need>(member(*c, "needs"));
+                if (const Value* v = member(*c, "min_age")) criteria.min_age = v->GetInt();
+                if (const Value* v = member(*c, "max_age")) criteria.max_age = v->GetInt();
+                criteria.postcode_districts = read_strings(member(*c, "postcode_districts"));
+                criteria.gp_practices = read_strings(member(*c, "gp_practices"));
+                criteria.pathways = read_codes<model::Pathway>(member(*c, "pathways"));
+            }
+            if (const Value* c = member(m.value, "contact")) {
+                service.contact.name = std::string(view((*c)["name"]));
+                if (const Value* v = member(*c, "phone")) service.contact.phone = std::string(view(*v));
+                if (const Value* v = member(*c, "email")) service.contact.email = std::string(view(*v));
+            }
+        }
+        return std::nullopt;
+    }
+
+    std::optional<std::string> read_endpoint(const Value& e, const std::string& at, Endpoint& out) {
+        out.url = std::string(view(e["url"]));
+        out.format = read_format(view(e["format"]));
+        if (const Value* v = member(e, "allow_plain_http")) out.allow_plain_http = v->GetBool();
+        constexpr std::string_view https = "https://", http = "http://";
+        const bool is_https = out.url.starts_with(https);
+        const bool is_http = out.url.starts_with(http);
+        if (!is_https && !(is_http && out.allow_plain_http))
+            return at + ".url: " + in_quotes(out.url) +
+                   (is_http ? " is plain HTTP; referrals are sent over https:// only (\"allow_plain_http\": true is "
+                              "for tests on loopback)"
+                            : " must start with https://");
+        const std::size_t host_at = (is_https ? https : http).size();
+        if (out.url.size() == host_at || out.url[host_at] == '/' || out.url[host_at] == ':')
+            return at + ".url: " + in_quotes(out.url) + " names no host";
+
+        if (const Value* v = member(e, "bearer_token_env")) {
+            out.bearer_token_env = std::string(view(*v));
+            // Refused now rather than at the first delivery, which would fail for hours unnoticed.
+            if (std::getenv(out.bearer_token_env.c_str()) == nullptr)
+                return at + ".bearer_token_env: the environment variable " + out.bearer_token_env +
+                       " is not set; it must hold the bearer token for this endpoint";
+        }
+        const Value* certificate = member(e, "client_certificate");
+        const Value* key = member(e, "client_key");
+        if (certificate && !key) return at + ".client_key: is required with client_certificate";
+        if (key && !certificate) return at + ".client_certificate: is required with client_key";
+        if (certificate) {
+            out.client_certificate_file = resolve(base_, view(*certificate));
+            out.client_key_file = resolve(base_, view(*key));
+            if (auto problem = unreadable(at + ".client_certificate", out.client_certificate_file)) return problem;
+            if (auto problem = unreadable(at + ".client_key", out.client_key_file)) return problem;
+        }
+        if (const Value* ca = member(e, "ca")) {
+            out.ca_file = resolve(base_, view(*ca));
+            if (auto problem = unreadable(at + ".ca", out.ca_file)) return problem;
+        }
+        return std::nullopt;
+    }
+
+    static void routing_rules(const Value& list, std::vector<RoutingRule>& out) {
+        for (const Value& r : list.GetArray()) {
+            RoutingRule& rule = out.emplace_back();
+            rule.id = std::string(view(r["id"]));
+            const Value& m = r["match"];
+            rule.match.needs = read_codes<model::Need>(member(m, "needs"));
+            rule.match.requested_services = read_strings(member(m, "requested_services"));
+            rule.match.pathways = read_codes<model::Pathway>(member(m, "pathways"));
+            rule.match.priorities = read_codes<model::Priority>(member(m, "priorities"));
+            rule.match.areas = read_strings(member(m, "areas"));
+            rule.match.sources = read_codes<model::ReferralSource>(member(m, "sources"));
+            rule.match.from = read_strings(member(m, "from"));
+            for (const Value& to : r["recipients"].GetArray())
+                rule.recipients.push_back({std::string(view(to["organisation"])), std::string(view(to["service"]))});
+        }
+    }
+
+    static std::optional<std::string> agreements(const Value& map, std::vector<Agreement>& out) {
+        for (const auto& m : map.GetObject()) {
+            if (!valid_id(view(m.name)))
+                return "agreements." + std::string(view(m.name)) +
+                       ": is not a valid agreement id (1 to 64 lower-case letters, digits and '-', starting with a "
+                       "letter)";
+            Agreement& a = out.emplace_back();
+            a.id = std::string(view(m.name));
+            a.from = std::string(view(m.value["from"]));
+            a.to = std::string(view(m.value["to"]));
+            a.purposes = read_strings(&m.value["purposes"]);
+            a.lawful_basis.article6 = std::string(view(m.value["lawful_basis"]["article6"]));
+            a.lawful_basis.article9 = std::string(view(m.value["lawful_basis"]["article9"]));
+            a.profile = std::string(view(m.value["profile"]));
+        }
+        return std::nullopt;
+    }
+
+    static std::optional<std::string> minimisation_profiles(const Value& map, std::vector<MinimisationProfile>& out) {
+        for (const auto& m : map.GetObject()) {
+            if (!valid_id(view(m.name)))
+                return "minimisation_profiles." + std::string(view(m.name)) +
+                       ": is not a valid profile id (1 to 64 lower-case letters, digits and '-', starting with a "
+                       "letter)";
+            out.push_back({std::string(view(m.name)), read_strings(&m.value["fields"])});
+        }
+        return std::nullopt;
+    }
+
+    static bool letter_or_digit(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    }
+
+    // A term is matched as a whole word, so it must begin and end with a
+    // character that can stand at a word's edge.
+    static std::optional<std::string> glossary(const Value& map, std::vector<GlossaryEntry>& out) {
+        constexpr std::size_t longest_term = 40;
+        for (const auto& m : map.GetObject()) {
+            const std::string term(view(m.name));
+            const std::string at = "glossary." + term;
+            if (term.empty() || !letter_or_digit(term.front()) || !letter_or_digit(term.back()))
+                return at + ": a term must begin and end with a letter or digit";
+            if (term.size() > longest_term) return at + ": a term is at most 40 characters";
+            for (const char c : term)
+                if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return at + ": a term has no control characters";
+            out.push_back({term, std::string(view(m.value))});
         }
         return std::nullopt;
     }
@@ -256,15 +526,6 @@ private:
         return std::nullopt;
     }
 
-    static std::optional<std::string> known_organisation(const Config& config, const std::string& key,
-                                                         std::string_view id) {
-        for (const Organisation& o : config.organisations)
-            if (o.id == id) return std::nullopt;
-        std::string message = key + ": " + in_quotes(id) + " is not one of the organisations";
-        if (const Organisation* meant = config.organisation(id))
-            message += " (it names " + in_quotes(meant->id) + "; use the id)";
-        return message;
-    }
 
     static std::optional<std::string> clients(const Value& list, Config& config) {
         std::map<std::string, std::size_t> ids, tokens;
@@ -316,6 +577,12 @@ private:
 };
 
 }  // namespace
+
+std::optional<std::string> cross_check(const Config& config) {
+    if (auto e = check_services(config)) return e;
+    if (auto e = check_rules(config)) return e;
+    return check_agreements(config);
+}
 
 std::optional<Config> parse_config(std::string_view text, const std::string& base_directory, std::string& error) {
     rapidjson::Document document;

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -302,7 +303,8 @@ TEST(Load, KeepsAbsolutePathsAsTheyAre) {
 TEST(Refuse, AnUnknownTopLevelKey) {
     EXPECT_EQ(refusal(config_text(R"({"plain_http": true})", R"("listners": [])")),
               "listners: unknown key (expected one of schema, listener, threads, limits, store, organisations, "
-              "clients, certificate_clients)");
+              "clients, certificate_clients, policy_version, routing_rules, agreements, minimisation_profiles, "
+              "glossary)");
 }
 
 TEST(Refuse, AnUnknownNestedKey) {
@@ -506,6 +508,225 @@ TEST(Refuse, EachFixtureWithTheKeyItNames) {
         EXPECT_FALSE(load_config(fixtures + "/" + file, error)) << file;
         EXPECT_TRUE(StartsWith(error, expected)) << file;
     }
+}
+
+// ---- the directory: services, endpoints, rules, agreements, profiles, glossary ----
+
+// config_text() with befriend running `services` (an object's members) and the
+// policy sections after it.
+std::string with_services(std::string_view services, std::string_view extra = "", std::string_view befriend_more = "") {
+    std::string text = config_text(R"({"plain_http": true})", extra);
+    return replaced(text, R"("name": "Northfield Befriending", "type": "vcse"})",
+                    R"("name": "Northfield Befriending", "type": "vcse", "services": {)" + std::string(services) + "}" +
+                        std::string(befriend_more) + "}");
+}
+
+const std::string befriending = R"("befriending": {"name": "Befriending", "status": "open"})";
+
+// A rule, an agreement and a profile that fit together, for tests that break one.
+const std::string policy = R"~("policy_version": "7",
+  "routing_rules": [{"id": "lonely", "match": {"needs": ["isolation"]},
+                     "recipients": [{"organisation": "befriend", "service": "befriending"}]}],
+  "agreements": {"trust-befriend": {"from": "trust", "to": "befriend", "purposes": ["direct-care"],
+                 "lawful_basis": {"article6": "6(1)(e)", "article9": "9(2)(h)"}, "profile": "vcse"}},
+  "minimisation_profiles": {"vcse": {"fields": ["person.name", "referral.needs"]}})~";
+
+TEST(DemoConfig, NamesTheServicesRulesAgreementsAndProfilesOfTheSampleReferral) {
+    const Config config = load_demo();
+    const Organisation* befriend = config.organisation("befriend");
+    ASSERT_TRUE(befriend);
+    const Service* befriending = befriend->service("befriending");
+    ASSERT_TRUE(befriending);
+    EXPECT_EQ(befriending->status, ServiceStatus::open);
+    EXPECT_EQ(befriending->criteria.needs, std::vector<model::Need>{model::Need::isolation});
+    EXPECT_FALSE(befriend->endpoint);  // it reads its inbox
+    EXPECT_EQ(befriend->format, translation::Format::referral);
+    EXPECT_EQ(config.organisation("mind")->service("peer-support")->status, ServiceStatus::open);
+    EXPECT_EQ(config.organisation("mind")->service("crisis-cafe")->status, ServiceStatus::closed);
+    EXPECT_FALSE(config.policy_version.empty());
+    ASSERT_EQ(config.routing_rules.size(), 2u);
+    EXPECT_EQ(config.routing_rules[0].match.needs, std::vector<model::Need>{model::Need::isolation});
+    EXPECT_EQ(config.routing_rules[1].match.requested_services, std::vector<std::string>{"befriending"});
+    const Agreement* agreement = config.agreement("trust-befriend-direct-care");
+    ASSERT_TRUE(agreement);
+    EXPECT_EQ(agreement->from, "trust");
+    EXPECT_EQ(agreement->to, "befriend");
+    EXPECT_EQ(agreement->purposes, std::vector<std::string>{"direct-care"});
+    EXPECT_EQ(agreement->lawful_basis.article6, "6(1)(e)");
+    EXPECT_EQ(agreement->lawful_basis.article9, "9(2)(h)");
+    const MinimisationProfile* profile = config.minimisation_profile(agreement->profile);
+    ASSERT_TRUE(profile);
+    for (const char* never : {"diagnoses", "admissions", "referral.notes", "contacts", "referral"})
+        EXPECT_EQ(std::count(profile->fields.begin(), profile->fields.end(), never), 0) << never;
+    EXPECT_TRUE(config.agreement("trust-mind-direct-care"));
+    EXPECT_FALSE(config.glossary.empty());
+    EXPECT_EQ(config.glossary.front().term, "CPA");
+    EXPECT_EQ(config.glossary.front().expansion, "Care Programme Approach");
+}
+
+TEST(Load, ReadsServicesWithTheirCriteriaAndContact) {
+    const Config config = accepted(with_services(R"("befriending": {"name": "Befriending", "status": "paused",
+        "criteria": {"needs": ["isolation", "carer-support"], "min_age": 18, "max_age": 99,
+                     "postcode_districts": ["NF6", "WS10"], "gp_practices": ["Y99001"], "pathways": ["light-touch"]},
+        "contact": {"name": "Jo Hartley", "phone": "0113 496 0200", "email": "jo@befriend.example"}},
+      "visiting": {"name": "Home visiting", "status": "closed"})", "", R"(, "format": "fhir")"));
+    const Organisation* befriend = config.organisation("befriend");
+    ASSERT_EQ(befriend->services.size(), 2u);
+    const Service& s = befriend->services[0];
+    EXPECT_EQ(s.id, "befriending");
+    EXPECT_EQ(s.status, ServiceStatus::paused);
+    EXPECT_EQ(s.criteria.needs, (std::vector<model::Need>{model::Need::isolation, model::Need::carer_support}));
+    EXPECT_EQ(s.criteria.min_age, 18);
+    EXPECT_EQ(s.criteria.max_age, 99);
+    EXPECT_EQ(s.criteria.postcode_districts, (std::vector<std::string>{"NF6", "WS10"}));
+    EXPECT_EQ(s.criteria.gp_practices, std::vector<std::string>{"Y99001"});
+    EXPECT_EQ(s.criteria.pathways, std::vector<model::Pathway>{model::Pathway::light_touch});
+    EXPECT_EQ(s.contact.name, "Jo Hartley");
+    EXPECT_EQ(s.contact.email, "jo@befriend.example");
+    EXPECT_EQ(befriend->services[1].status, ServiceStatus::closed);
+    EXPECT_EQ(befriend->service("Home Visiting"), &befriend->services[1]);  // by name, as FHIR gives it
+    EXPECT_EQ(befriend->format, translation::Format::fhir);
+    EXPECT_EQ(to_string(ServiceStatus::paused), "paused");
+}
+
+TEST(Load, ReadsAnEndpointWithItsTokenVariableAndFiles) {
+    TempDirectory dir;
+    dir.write("tls/client.pem", "certificate");
+    dir.write("tls/client.key", "key");
+    dir.write("tls/partner-ca.pem", "ca");
+    ::setenv("CAREBRIDGE_TEST_BEFRIEND_TOKEN", "secret", 1);
+    const Config config = accepted(
+        with_services(befriending, "", R"(, "endpoint": {"url": "https://befriend.example/referrals", "format": "fhir",
+            "bearer_token_env": "CAREBRIDGE_TEST_BEFRIEND_TOKEN", "client_certificate": "tls/client.pem",
+            "client_key": "tls/client.key", "ca": "tls/partner-ca.pem"})"),
+        dir.path().string());
+    const auto& endpoint = config.organisation("befriend")->endpoint;
+    ASSERT_TRUE(endpoint);
+    EXPECT_EQ(endpoint->url, "https://befriend.example/referrals");
+    EXPECT_EQ(endpoint->format, translation::Format::fhir);
+    EXPECT_EQ(endpoint->bearer_token_env, "CAREBRIDGE_TEST_BEFRIEND_TOKEN");
+    EXPECT_EQ(endpoint->client_certificate_file, (dir.path() / "tls/client.pem").string());
+    EXPECT_EQ(endpoint->client_key_file, (dir.path() / "tls/client.key").string());
+    EXPECT_EQ(endpoint->ca_file, (dir.path() / "tls/partner-ca.pem").string());
+    EXPECT_FALSE(endpoint->allow_plain_http);
+    // Plain HTTP only when the file says so, for tests on loopback.
+    const Config plain = accepted(with_services(
+        befriending, "", R"(, "endpoint": {"url": "http://127.0.0.1:9000/in", "format": "referral", "allow_plain_http": true})"));
+    EXPECT_TRUE(plain.organisation("befriend")->endpoint->allow_plain_http);
+}
+
+TEST(Load, ReadsRulesAgreementsProfilesAndTheGlossary) {
+    const Config config = accepted(with_services(befriending, policy + R"(,
+  "glossary": {"CPA": "Care Programme Approach", "A&E": "Accident and Emergency"})"));
+    EXPECT_EQ(config.policy_version, "7");
+    ASSERT_EQ(config.routing_rules.size(), 1u);
+    EXPECT_EQ(config.routing_rules[0].id, "lonely");
+    EXPECT_EQ(config.routing_rules[0].recipients[0].organisation, "befriend");
+    EXPECT_EQ(config.routing_rules[0].recipients[0].service, "befriending");
+    ASSERT_EQ(config.agreements.size(), 1u);
+    EXPECT_EQ(config.agreements[0].profile, "vcse");
+    ASSERT_EQ(config.minimisation_profiles.size(), 1u);
+    EXPECT_EQ(config.minimisation_profiles[0].fields, (std::vector<std::string>{"person.name", "referral.needs"}));
+    ASSERT_EQ(config.glossary.size(), 2u);
+    EXPECT_EQ(config.glossary[1].term, "A&E");
+    EXPECT_FALSE(cross_check(config));
+}
+
+TEST(Refuse, ABadService) {
+    EXPECT_EQ(refusal(with_services(R"("befriending": {"name": "Befriending", "status": "shut"})")),
+              R"(organisations.befriend.services.befriending.status: "shut" is not one of open, paused, closed)");
+    EXPECT_TRUE(StartsWith(refusal(with_services(R"("befriending": {"name": "B", "status": "open", "criteria": {"ages": 1}})")),
+                           "organisations.befriend.services.befriending.criteria.ages: unknown key (expected one of needs, "));
+    EXPECT_TRUE(StartsWith(
+        refusal(with_services(R"("befriending": {"name": "B", "status": "open", "criteria": {"needs": ["loneliness"]}})")),
+        R"(organisations.befriend.services.befriending.criteria.needs[0]: "loneliness" is not one of food, medication, isolation)"));
+    EXPECT_TRUE(StartsWith(
+        refusal(with_services(R"("befriending": {"name": "B", "status": "open", "criteria": {"postcode_districts": ["NF6 2QT"]}})")),
+        R"(organisations.befriend.services.befriending.criteria.postcode_districts[0]: "NF6 2QT" does not match)"));
+    EXPECT_EQ(refusal(with_services(R"("befriending": {"name": "B", "status": "open", "criteria": {"min_age": 30, "max_age": 20}})")),
+              "organisations.befriend.services.befriending.criteria.min_age: 30 is above max_age 20");
+    EXPECT_TRUE(StartsWith(refusal(with_services(R"("Befriending": {"name": "B", "status": "open"})")),
+                           "organisations.befriend.services.Befriending: is not a valid service id"));
+    EXPECT_EQ(refusal(with_services(R"("befriending": {"name": "B", "status": "open", "contact": {"phone": "1"}})")),
+              "organisations.befriend.services.befriending.contact.name: is required");
+}
+
+TEST(Refuse, AnEndpointThatIsNotSafeOrComplete) {
+    const auto endpoint = [](std::string_view json) {
+        return refusal(with_services(befriending, "", R"(, "endpoint": )" + std::string(json)));
+    };
+    EXPECT_EQ(endpoint(R"({"url": "http://befriend.example/in", "format": "fhir"})"),
+              R"(organisations.befriend.endpoint.url: "http://befriend.example/in" is plain HTTP; referrals are sent )"
+              R"(over https:// only ("allow_plain_http": true is for tests on loopback))");
+    EXPECT_EQ(endpoint(R"({"url": "ftp://befriend.example/in", "format": "fhir"})"),
+              R"(organisations.befriend.endpoint.url: "ftp://befriend.example/in" must start with https://)");
+    EXPECT_EQ(endpoint(R"({"url": "https:///in", "format": "fhir"})"),
+              R"(organisations.befriend.endpoint.url: "https:///in" names no host)");
+    EXPECT_EQ(endpoint(R"({"url": "https://befriend.example/in"})"), "organisations.befriend.endpoint.format: is required");
+    ::unsetenv("CAREBRIDGE_TEST_UNSET_TOKEN");
+    EXPECT_EQ(endpoint(R"({"url": "https://befriend.example/in", "format": "fhir", "bearer_token_env": "CAREBRIDGE_TEST_UNSET_TOKEN"})"),
+              "organisations.befriend.endpoint.bearer_token_env: the environment variable CAREBRIDGE_TEST_UNSET_TOKEN "
+              "is not set; it must hold the bearer token for this endpoint");
+    EXPECT_TRUE(StartsWith(endpoint(R"({"url": "https://b.example/in", "format": "fhir", "bearer_token": "secret"})"),
+                           "organisations.befriend.endpoint.bearer_token: unknown key"));
+    EXPECT_EQ(endpoint(R"({"url": "https://b.example/in", "format": "fhir", "client_certificate": "c.pem"})"),
+              "organisations.befriend.endpoint.client_key: is required with client_certificate");
+    EXPECT_EQ(endpoint(R"({"url": "https://b.example/in", "format": "fhir", "ca": "/nonexistent/ca.pem"})"),
+              "organisations.befriend.endpoint.ca: cannot read /nonexistent/ca.pem: No such file or directory");
+}
+
+TEST(Refuse, ARuleThatNamesWhatIsNotThere) {
+    const std::string rule_to = R"("policy_version": "7", "routing_rules": [{"id": "r", "match": {"needs": ["isolation"]},
+        "recipients": [{"organisation": "befriend", "service": "befriending"}, )";
+    EXPECT_EQ(refusal(with_services(befriending, rule_to + R"({"organisation": "befriend", "service": "gardening"}]}])")),
+              R"(routing_rules[0].recipients[1].service: "gardening" is not a service of "befriend" (its services: befriending))");
+    EXPECT_EQ(refusal(with_services(befriending, rule_to + R"({"organisation": "mind", "service": "x"}]}])")),
+              R"(routing_rules[0].recipients[1].organisation: "mind" is not one of the organisations)");
+    EXPECT_EQ(refusal(with_services(befriending, R"("policy_version": "7", "routing_rules": [{"id": "r", "match": {},
+        "recipients": [{"organisation": "befriend", "service": "befriending"}]}])")),
+              "routing_rules[0].match: names no condition; a rule must say which referrals it takes");
+    EXPECT_EQ(refusal(with_services(befriending, R"("policy_version": "7", "routing_rules": [{"id": "r", "match": {"from": ["RZZ"]},
+        "recipients": [{"organisation": "befriend", "service": "befriending"}]}])")),
+              R"(routing_rules[0].match.from[0]: "RZZ" is not one of the organisations (it names "trust"; use the id))");
+    EXPECT_EQ(refusal(with_services(befriending, R"("policy_version": "7", "routing_rules": [
+        {"id": "r", "match": {"needs": ["isolation"]}, "recipients": [{"organisation": "befriend", "service": "befriending"}]},
+        {"id": "r", "match": {"needs": ["food"]}, "recipients": [{"organisation": "befriend", "service": "befriending"}]}])")),
+              R"(routing_rules[1].id: "r" is already the id of routing_rules[0])");
+    EXPECT_TRUE(StartsWith(refusal(with_services(befriending, R"("policy_version": "7", "routing_rules": [{"id": "r",
+        "match": {"priorities": ["urgent"]}, "recipients": [{"organisation": "befriend", "service": "befriending"}]}])")),
+                           R"(routing_rules[0].match.priorities[0]: "urgent" is not one of green, amber, red)"));
+}
+
+TEST(Refuse, AnAgreementThatDoesNotFit) {
+    EXPECT_EQ(refusal(with_services(befriending, replaced(policy, R"("profile": "vcse")", R"("profile": "everything")"))),
+              R"(agreements.trust-befriend.profile: "everything" is not one of the minimisation_profiles)");
+    EXPECT_EQ(refusal(with_services(befriending, replaced(policy, R"("to": "befriend")", R"("to": "mind")"))),
+              R"(agreements.trust-befriend.to: "mind" is not one of the organisations)");
+    EXPECT_TRUE(StartsWith(refusal(with_services(befriending, replaced(policy, "6(1)(e)", "6(1)(z)"))),
+                           R"~(agreements.trust-befriend.lawful_basis.article6: "6(1)(z)" is not one of 6(1)(a))~"));
+    EXPECT_EQ(refusal(with_services(befriending, replaced(policy, R"("purposes": ["direct-care"])", R"("purposes": [])"))),
+              "agreements.trust-befriend.purposes: must list at least 1");
+    EXPECT_EQ(refusal(with_services(befriending, policy + R"(,
+      "agreements": {})")),
+              "agreements: appears twice in one object");
+    const std::string second = replaced(policy, R"("profile": "vcse"}})", R"~("profile": "vcse"},
+      "trust-befriend-again": {"from": "trust", "to": "befriend", "purposes": ["safeguarding", "direct-care"],
+                               "lawful_basis": {"article6": "6(1)(e)", "article9": "9(2)(h)"}, "profile": "vcse"}})~");
+    EXPECT_EQ(refusal(with_services(befriending, second)),
+              R"(agreements.trust-befriend-again.purposes: "direct-care" from "trust" to "befriend" is already covered )"
+              R"(by agreements.trust-befriend; one agreement per pair and purpose)");
+    EXPECT_EQ(refusal(with_services(befriending, replaced(policy, R"("policy_version": "7",)", ""))),
+              "policy_version: is required with routing_rules or agreements; every policy decision records it");
+}
+
+TEST(Refuse, AProfileFieldOrGlossaryTermItCannotUse) {
+    EXPECT_TRUE(StartsWith(refusal(with_services(befriending, replaced(policy, R"("person.name", )", R"("person.shoe_size", )"))),
+                           R"(minimisation_profiles.vcse.fields[0]: "person.shoe_size" is not one of person, person.local_id)"));
+    EXPECT_EQ(refusal(with_services(befriending, replaced(policy, R"("referral.needs"])", R"("referral.needs", "person.name"])"))),
+              "minimisation_profiles.vcse.fields[2]: lists the same value twice");
+    EXPECT_EQ(refusal(config_text(R"({"plain_http": true})", R"~("glossary": {"(CPA)": "Care Programme Approach"})~")),
+              "glossary.(CPA): a term must begin and end with a letter or digit");
+    EXPECT_EQ(refusal(config_text(R"({"plain_http": true})", R"("glossary": {"CPA": ""})")), "glossary.CPA: must not be empty");
 }
 
 }  // namespace
