@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "audit_command.hpp"
 #include "serve_command.hpp"
 #include "translate_command.hpp"
 
@@ -20,6 +21,7 @@ Commands:
   serve       run the gateway (carebridge serve --help)
   translate   translate a document or a care-notes export between formats
               (carebridge translate --help)
+  audit       check the audit log: carebridge audit verify (carebridge audit --help)
 
 Options:
   -h, --help     this text
@@ -46,6 +48,7 @@ int main(int argc, char** argv) {
     }
     if (command == "translate") return carebridge::cli::run_translate(rest);
     if (command == "serve") return carebridge::cli::run_serve(rest);
+    if (command == "audit") return carebridge::cli::run_audit(rest);
     std::fprintf(stderr, "carebridge: unknown command '%s' (see carebridge --help)\n", std::string(command).c_str());
     return carebridge::cli::exit_io_or_usage;
 }

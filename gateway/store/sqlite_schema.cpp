@@ -41,6 +41,57 @@ CREATE TABLE messages (
 CREATE INDEX messages_by_nhs_number ON messages (nhs_number);
 CREATE INDEX messages_by_received_at ON messages (received_at);
 )sql"},
+    // The audit log (gateway/audit/): one row per entry, seq assigned by the
+    // writer from 1 without gaps (it is the Merkle leaf index + 1), the
+    // fields as the canonical bytes hash them (audit/entry_bytes.hpp; NULL
+    // reads as empty), the chain hash in hex and the leaf hash raw for
+    // proofs. Every index also holds seq (SQLite keys an index by rowid), so
+    // a filtered page comes out in log order. Checkpoints are the signed tree
+    // heads. The triggers make both append-only through SQL; someone with
+    // the file can drop them, which is why the hashes and signatures exist:
+    // tampering is detected, not prevented.
+    Migration{2, R"sql(
+CREATE TABLE audit_entries (
+    seq                INTEGER PRIMARY KEY,
+    time               TEXT NOT NULL,
+    action             TEXT NOT NULL,
+    actor_organisation TEXT,
+    actor_client       TEXT,
+    actor_role         TEXT,
+    patient            TEXT,
+    message_id         TEXT,
+    referral_id        TEXT,
+    recipient          TEXT,
+    purpose            TEXT,
+    lawful_basis       TEXT,
+    consent_reference  TEXT,
+    outcome            TEXT,
+    detail             TEXT,
+    previous_hash      TEXT NOT NULL,
+    hash               TEXT NOT NULL,
+    leaf_hash          BLOB NOT NULL
+);
+CREATE INDEX audit_entries_by_patient ON audit_entries (patient);
+CREATE INDEX audit_entries_by_time ON audit_entries (time);
+CREATE INDEX audit_entries_by_actor_organisation ON audit_entries (actor_organisation);
+CREATE INDEX audit_entries_by_recipient ON audit_entries (recipient);
+CREATE INDEX audit_entries_by_action ON audit_entries (action);
+CREATE TABLE audit_checkpoints (
+    tree_size INTEGER PRIMARY KEY,
+    root_hash TEXT NOT NULL,
+    time      TEXT NOT NULL,
+    signature TEXT NOT NULL,
+    key_id    TEXT NOT NULL
+);
+CREATE TRIGGER audit_entries_append_only_update BEFORE UPDATE ON audit_entries
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_entries_append_only_delete BEFORE DELETE ON audit_entries
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_checkpoints_append_only_update BEFORE UPDATE ON audit_checkpoints
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_checkpoints_append_only_delete BEFORE DELETE ON audit_checkpoints
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+)sql"},
 };
 
 constexpr const char* create_migrations_table = R"sql(

@@ -15,6 +15,8 @@
 #include <thread>
 #include <utility>
 
+#include "audit/checkpoint.hpp"
+#include "sqlite_audit.hpp"
 #include "sqlite_connection.hpp"
 #include "sqlite_schema.hpp"
 #include "store.hpp"
@@ -107,6 +109,7 @@ struct Reader {
     Connection db;
     Statement find_message;
     Statement ping;
+    AuditReads audit;
 };
 
 class SqliteStore final : public Store {
@@ -117,6 +120,12 @@ public:
 
     void commit(WriteSet writes, Done done) override;
     std::optional<StoredMessage> find_message(std::string_view id, std::error_code& error) override;
+    std::vector<audit::AuditEntry> find_audit_entries(const audit::AuditQuery& query, std::error_code& error) override;
+    std::optional<audit::Checkpoint> latest_audit_checkpoint(std::error_code& error) override;
+    std::optional<audit::Checkpoint> audit_checkpoint_at(std::uint64_t tree_size, std::error_code& error) override;
+    std::vector<audit::Hash> audit_leaf_hashes(std::uint64_t first_seq, std::uint64_t last_seq,
+                                               std::error_code& error) override;
+    const audit::PublicKey& audit_public_key() const override { return audit_.public_key(); }
     bool ready() override;
     void close() override;
 
@@ -126,7 +135,8 @@ private:
         options_.read_connections = std::max<std::size_t>(options_.read_connections, 1);
     }
 
-    std::error_code open_writer(const std::string& path, std::string& message);
+    std::error_code open_writer(const std::string& path, std::shared_ptr<const audit::SigningKey> audit_key,
+                                std::string& message);
     std::error_code open_readers(const std::string& path, std::string& message);
 
     void write_loop();
@@ -161,6 +171,7 @@ private:
     Connection writer_db_;
     Statement begin_, commit_, rollback_, savepoint_, release_, rollback_to_;
     Statement insert_message_, find_original_;
+    AuditAppender audit_;  // the audit log's chain head and statements, on the writer's connection
 
     std::vector<std::unique_ptr<Reader>> readers_;
     std::vector<Reader*> idle_readers_;
@@ -187,8 +198,18 @@ std::unique_ptr<Store> SqliteStore::open(const SqliteOptions& options, std::erro
         const std::string path = (std::filesystem::path(options.directory) / database_file).string();
         if ((error = create_owner_only(path, message))) return nullptr;
 
+        // The audit log's signing key lives beside the database it vouches for.
+        const std::string key_path = options.audit_signing_key.empty()
+                                         ? (std::filesystem::path(options.directory) / audit::signing_key_file).string()
+                                         : options.audit_signing_key;
+        auto audit_key = audit::SigningKey::load_or_create(key_path, message);
+        if (!audit_key) {
+            error = std::make_error_code(std::errc::io_error);
+            return nullptr;
+        }
+
         std::unique_ptr<SqliteStore> store(new SqliteStore(options));
-        if ((error = store->open_writer(path, message))) return nullptr;
+        if ((error = store->open_writer(path, std::move(audit_key), message))) return nullptr;
         if ((error = store->open_readers(path, message))) return nullptr;
         store->batch_.reserve(store->options_.max_batch);
         store->writer_ = std::thread([raw = store.get()] { raw->write_loop(); });
@@ -204,7 +225,8 @@ std::unique_ptr<Store> SqliteStore::open(const SqliteOptions& options, std::erro
     return nullptr;
 }
 
-std::error_code SqliteStore::open_writer(const std::string& path, std::string& message) {
+std::error_code SqliteStore::open_writer(const std::string& path, std::shared_ptr<const audit::SigningKey> audit_key,
+                                         std::string& message) {
     std::error_code error;
     writer_db_ =
         open_connection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, error, message);
@@ -240,7 +262,11 @@ std::error_code SqliteStore::open_writer(const std::string& path, std::string& m
     prepare(rollback_to_, "ROLLBACK TO write_set");
     prepare(insert_message_, insert_message_sql);
     prepare(find_original_, find_original_sql);
-    if (error) message = "cannot prepare the store's statements: " + message;
+    if (error) {
+        message = "cannot prepare the store's statements: " + message;
+        return error;
+    }
+    if ((error = audit_.open(db, std::move(audit_key), message))) message = path + ": " + message;
     return error;
 }
 
@@ -253,6 +279,7 @@ std::error_code SqliteStore::open_readers(const std::string& path, std::string& 
         sqlite3_busy_timeout(reader->db.get(), busy_timeout_ms);
         reader->find_message = Statement::prepare(reader->db.get(), find_message_sql, error, message);
         if (!error) reader->ping = Statement::prepare(reader->db.get(), "SELECT 1", error, message);
+        if (!error) error = reader->audit.prepare(reader->db.get(), message);
         if (error) return error;
         idle_readers_.push_back(reader.get());
         readers_.push_back(std::move(reader));
@@ -311,6 +338,7 @@ void SqliteStore::write_loop() {
 
 void SqliteStore::abandon_batch(std::vector<PendingCommit>& batch) noexcept {
     if (!sqlite3_get_autocommit(writer_db_.get())) run(rollback_);
+    audit_.rollback_transaction();
     last_commit_failed_.store(true);
     for (PendingCommit& pending : batch) {
         // A short message fits the string's own buffer: no allocation here.
@@ -327,6 +355,7 @@ bool SqliteStore::run(Statement& statement) {
 
 void SqliteStore::commit_batch(std::vector<PendingCommit>& batch) {
     sqlite3* db = writer_db_.get();
+    audit_.begin_transaction();  // first, so every way out can put the audit head back
     const auto started = Clock::now();
     std::vector<CommitResult> results(batch.size());
     std::error_code error;
@@ -349,6 +378,7 @@ void SqliteStore::commit_batch(std::vector<PendingCommit>& batch) {
             message = std::string("commit failed: ") + sqlite3_errmsg(db);
         }
         if (error && !sqlite3_get_autocommit(db)) run(rollback_);
+        if (error) audit_.rollback_transaction();  // the entries' seqs are free again
     }
     const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started);
     // Until a commit succeeds again the gateway should not take new work.
@@ -373,6 +403,7 @@ CommitResult SqliteStore::apply(const WriteSet& writes, bool& transaction_lost) 
         transaction_lost = true;
         return failure(last_error(db), std::string("cannot start a savepoint: ") + sqlite3_errmsg(db));
     }
+    audit_.begin_write_set();
     result.messages.resize(writes.messages.size());
     for (std::size_t i = 0; i < writes.messages.size(); ++i) {
         if (auto error = insert(writes.messages[i], result.messages[i])) {
@@ -381,8 +412,18 @@ CommitResult SqliteStore::apply(const WriteSet& writes, bool& transaction_lost) 
             break;
         }
     }
+    if (!result.error) {
+        std::vector<std::string_view> repeated;
+        for (std::size_t i = 0; i < writes.messages.size(); ++i)
+            if (result.messages[i].duplicate) repeated.push_back(writes.messages[i].id);
+        std::string message;
+        std::error_code error = audit_.append(writes.audit, repeated, result.audit_seqs, message);
+        if (!error && writes.sign_audit_checkpoint) error = audit_.sign_checkpoint(result.checkpoint, message);
+        if (error) result = failure(error, message);
+    }
     if (result.error) {
         // Undo this write set alone; the others in the transaction stand.
+        audit_.rollback_write_set();
         if (sqlite3_get_autocommit(db) || !run(rollback_to_) || !run(release_)) transaction_lost = true;
     } else if (!run(release_)) {
         transaction_lost = true;
@@ -469,6 +510,27 @@ std::optional<StoredMessage> SqliteStore::find_message(std::string_view id, std:
         error = std::make_error_code(std::errc::not_enough_memory);
         return std::nullopt;
     }
+}
+
+std::vector<audit::AuditEntry> SqliteStore::find_audit_entries(const audit::AuditQuery& query, std::error_code& error) {
+    ReaderLease reader = lease_reader();
+    return store::find_audit_entries(reader->db.get(), query, error);
+}
+
+std::optional<audit::Checkpoint> SqliteStore::latest_audit_checkpoint(std::error_code& error) {
+    ReaderLease reader = lease_reader();
+    return store::latest_audit_checkpoint(reader->audit, error);
+}
+
+std::optional<audit::Checkpoint> SqliteStore::audit_checkpoint_at(std::uint64_t tree_size, std::error_code& error) {
+    ReaderLease reader = lease_reader();
+    return store::audit_checkpoint_at(reader->audit, tree_size, error);
+}
+
+std::vector<audit::Hash> SqliteStore::audit_leaf_hashes(std::uint64_t first_seq, std::uint64_t last_seq,
+                                                        std::error_code& error) {
+    ReaderLease reader = lease_reader();
+    return store::audit_leaf_hashes(reader->audit, first_seq, last_seq, error);
 }
 
 bool SqliteStore::ready() {

@@ -14,7 +14,13 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
+
+#include "audit/audit_event.hpp"
+#include "audit/audit_query.hpp"
+#include "audit/checkpoint.hpp"
+#include "audit/hash.hpp"
 
 namespace carebridge::gateway::store {
 
@@ -39,6 +45,13 @@ struct StoredMessage {
 // join the messages here so a disclosure and its record are one commit.
 struct WriteSet {
     std::vector<StoredMessage> messages;
+    // Audit log (gateway/audit/): appended in order after the messages, in
+    // the same savepoint; a write set may hold events alone. An event whose
+    // message_id is a message here that turns out an idempotent repeat is
+    // left out: that message was not stored, so nothing it records happened.
+    std::vector<audit::AuditEvent> audit;
+    // Then sign a checkpoint of the whole log, if it grew since the last one.
+    bool sign_audit_checkpoint = false;
 };
 
 struct MessageResult {
@@ -48,9 +61,11 @@ struct MessageResult {
 };
 
 struct CommitResult {
-    std::error_code error;                // set: nothing of the write set was stored
-    std::string error_message;            // for the operator's log; never patient data
-    std::vector<MessageResult> messages;  // index for index with WriteSet::messages
+    std::error_code error;                        // set: nothing of the write set was stored
+    std::string error_message;                    // for the operator's log; never patient data
+    std::vector<MessageResult> messages;          // index for index with WriteSet::messages
+    std::vector<std::uint64_t> audit_seqs;        // index for index with WriteSet::audit; 0: left out (a repeat)
+    std::optional<audit::Checkpoint> checkpoint;  // the one signed, when sign_audit_checkpoint asked and the log grew
 };
 
 // Store-wide figures for /metrics.
@@ -73,6 +88,27 @@ public:
     // Reads a message by its id. nullopt and no error when there is none.
     virtual std::optional<StoredMessage> find_message(std::string_view id, std::error_code& error) = 0;
 
+    // ---- the audit log (gateway/audit/) ----
+    // One page of entries matching every filter set in `query`.
+    virtual std::vector<audit::AuditEntry> find_audit_entries(const audit::AuditQuery& query,
+                                                              std::error_code& error) = 0;
+    virtual std::optional<audit::Checkpoint> latest_audit_checkpoint(std::error_code& error) = 0;
+    virtual std::optional<audit::Checkpoint> audit_checkpoint_at(std::uint64_t tree_size, std::error_code& error) = 0;
+    // Leaf hashes of entries first_seq..last_seq inclusive, in order: the
+    // Merkle leaves for proofs (audit/merkle.hpp). Shorter when the log ends first.
+    virtual std::vector<audit::Hash> audit_leaf_hashes(std::uint64_t first_seq, std::uint64_t last_seq,
+                                                       std::error_code& error) = 0;
+    // The key checkpoints are signed with, for auditors to check them.
+    virtual const audit::PublicKey& audit_public_key() const = 0;
+    // Signs a checkpoint of the log as committed so far (periodically, and at
+    // drain); `done` gets it in CommitResult::checkpoint, empty when the log
+    // has not grown since the last one.
+    void sign_audit_checkpoint(Done done) {
+        WriteSet writes;
+        writes.sign_audit_checkpoint = true;
+        commit(std::move(writes), std::move(done));
+    }
+
     // True when the store answers a query and its last commit did not fail.
     virtual bool ready() = 0;
 
@@ -85,6 +121,8 @@ struct SqliteOptions {
     std::size_t max_batch = 512;       // write sets per grouped transaction
     std::size_t max_queue = 65536;     // write sets waiting; past it commit() fails at once (503)
     std::size_t read_connections = 4;  // pooled readers (WAL lets them run beside the writer)
+    // Signs audit checkpoints; empty: <directory>/audit-signing-key.pem, created on first open.
+    std::string audit_signing_key;
     CommitObserver observer;
 };
 
