@@ -92,6 +92,37 @@ BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER audit_checkpoints_append_only_delete BEFORE DELETE ON audit_checkpoints
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 )sql"},
+    // The outbox (gateway/delivery/): one row per recipient of a message,
+    // committed with it. seq is the inbox cursor and the per-recipient order,
+    // never reused; next_attempt_at is milliseconds since the Unix epoch so
+    // "due" is one integer comparison. An empty endpoint_url is NULL: a
+    // pull-inbox item that no worker pushes. The partial index holds exactly
+    // the rows the delivery worker looks for: each recipient's pending pushes.
+    Migration{3, R"sql(
+CREATE TABLE outbox (
+    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    id              TEXT NOT NULL UNIQUE,
+    message_id      TEXT NOT NULL REFERENCES messages (id),
+    recipient       TEXT NOT NULL,
+    recipient_ods   TEXT NOT NULL,
+    service         TEXT NOT NULL,
+    format          TEXT NOT NULL,
+    payload         BLOB NOT NULL,
+    content_type    TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    endpoint_url    TEXT,
+    created_at      TEXT NOT NULL,
+    state           TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'dead', 'acknowledged')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL DEFAULT 0,
+    last_error      TEXT,
+    updated_at      TEXT NOT NULL
+);
+CREATE INDEX outbox_by_recipient ON outbox (recipient, seq);
+CREATE INDEX outbox_by_message ON outbox (message_id);
+CREATE INDEX outbox_push_queue ON outbox (recipient, seq) WHERE state = 'pending' AND endpoint_url IS NOT NULL;
+CREATE INDEX outbox_dead_letters ON outbox (seq) WHERE state = 'dead';
+)sql"},
 };
 
 constexpr const char* create_migrations_table = R"sql(

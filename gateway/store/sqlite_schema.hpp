@@ -1,7 +1,7 @@
 #pragma once
 // The SQLite store's schema as an ordered list of migrations. A released
-// migration is never edited, only followed by a new one (the outbox and the
-// audit log come as migrations 2 and 3), so every file can be brought forward
+// migration is never edited, only followed by a new one (the audit log came
+// as migration 2, the outbox as 3), so every file can be brought forward
 // from whatever version it holds.
 
 #include <sqlite3.h>

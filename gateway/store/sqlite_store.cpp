@@ -18,6 +18,7 @@
 #include "audit/checkpoint.hpp"
 #include "sqlite_audit.hpp"
 #include "sqlite_connection.hpp"
+#include "sqlite_outbox.hpp"
 #include "sqlite_schema.hpp"
 #include "store.hpp"
 #include "store_error.hpp"
@@ -126,6 +127,12 @@ public:
     std::vector<audit::Hash> audit_leaf_hashes(std::uint64_t first_seq, std::uint64_t last_seq,
                                                std::error_code& error) override;
     const audit::PublicKey& audit_public_key() const override { return audit_.public_key(); }
+    std::vector<OutboxItem> due_outbox_items(std::chrono::system_clock::time_point now, std::size_t limit,
+                                             std::error_code& error) override;
+    std::optional<std::chrono::system_clock::time_point> next_outbox_attempt(std::error_code& error) override;
+    std::vector<OutboxItem> find_outbox_items(const OutboxQuery& query, std::error_code& error) override;
+    std::uint64_t count_outbox_items(const OutboxQuery& query, std::error_code& error) override;
+    std::optional<OutboxItem> find_outbox_item(std::string_view id, std::error_code& error) override;
     bool ready() override;
     void close() override;
 
@@ -172,6 +179,7 @@ private:
     Statement begin_, commit_, rollback_, savepoint_, release_, rollback_to_;
     Statement insert_message_, find_original_;
     AuditAppender audit_;  // the audit log's chain head and statements, on the writer's connection
+    OutboxWriter outbox_;  // the outbox's statements, on the writer's connection
 
     std::vector<std::unique_ptr<Reader>> readers_;
     std::vector<Reader*> idle_readers_;
@@ -264,6 +272,10 @@ std::error_code SqliteStore::open_writer(const std::string& path, std::shared_pt
     prepare(find_original_, find_original_sql);
     if (error) {
         message = "cannot prepare the store's statements: " + message;
+        return error;
+    }
+    if ((error = outbox_.prepare(db, message))) {
+        message = "cannot prepare the outbox's statements: " + message;
         return error;
     }
     if ((error = audit_.open(db, std::move(audit_key), message))) message = path + ": " + message;
@@ -413,6 +425,16 @@ CommitResult SqliteStore::apply(const WriteSet& writes, bool& transaction_lost) 
         }
     }
     if (!result.error) {
+        // The outbox rows of a message that was a repeat are left out, as its audit events are.
+        std::vector<std::string_view> repeated;
+        for (std::size_t i = 0; i < writes.messages.size(); ++i)
+            if (result.messages[i].duplicate) repeated.push_back(writes.messages[i].id);
+        std::string message;
+        std::error_code error = outbox_.insert(writes.outbox, repeated, result.outbox_ids, message);
+        if (!error) error = outbox_.update(writes.outbox_updates, result.outbox_updated, message);
+        if (error) result = failure(error, message);
+    }
+    if (!result.error) {
         std::vector<std::string_view> repeated;
         for (std::size_t i = 0; i < writes.messages.size(); ++i)
             if (result.messages[i].duplicate) repeated.push_back(writes.messages[i].id);
@@ -531,6 +553,32 @@ std::vector<audit::Hash> SqliteStore::audit_leaf_hashes(std::uint64_t first_seq,
                                                         std::error_code& error) {
     ReaderLease reader = lease_reader();
     return store::audit_leaf_hashes(reader->audit, first_seq, last_seq, error);
+}
+
+std::vector<OutboxItem> SqliteStore::due_outbox_items(std::chrono::system_clock::time_point now, std::size_t limit,
+                                                      std::error_code& error) {
+    ReaderLease reader = lease_reader();
+    return store::due_outbox_items(reader->db.get(), now, limit, error);
+}
+
+std::optional<std::chrono::system_clock::time_point> SqliteStore::next_outbox_attempt(std::error_code& error) {
+    ReaderLease reader = lease_reader();
+    return store::next_outbox_attempt(reader->db.get(), error);
+}
+
+std::vector<OutboxItem> SqliteStore::find_outbox_items(const OutboxQuery& query, std::error_code& error) {
+    ReaderLease reader = lease_reader();
+    return store::find_outbox_items(reader->db.get(), query, error);
+}
+
+std::uint64_t SqliteStore::count_outbox_items(const OutboxQuery& query, std::error_code& error) {
+    ReaderLease reader = lease_reader();
+    return store::count_outbox_items(reader->db.get(), query, error);
+}
+
+std::optional<OutboxItem> SqliteStore::find_outbox_item(std::string_view id, std::error_code& error) {
+    ReaderLease reader = lease_reader();
+    return store::find_outbox_item(reader->db.get(), id, error);
 }
 
 bool SqliteStore::ready() {

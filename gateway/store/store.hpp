@@ -41,10 +41,71 @@ struct StoredMessage {
     std::string referral_id;      // the sender's referral id; empty when absent
 };
 
+// ---- the outbox (gateway/delivery/) ----
+// pending: waiting to be pushed (or collected from the inbox); delivered: the
+// partner's endpoint answered 2xx; dead: pushing gave up, an admin may retry;
+// acknowledged: the partner acknowledged it through its inbox.
+enum class OutboxState { pending, delivered, dead, acknowledged };
+std::string_view to_string(OutboxState state);
+std::optional<OutboxState> parse_outbox_state(std::string_view name);
+
+// One recipient's copy of a message: the minimised document already in the
+// recipient's format, committed with the message and delivered from here.
+struct OutboxItem {
+    std::string id;               // UUID; empty in a write set: the store assigns one
+    std::uint64_t seq = 0;        // set by the store, increasing: the inbox's cursor
+    std::string message_id;       // the stored message it was derived from
+    std::string recipient;        // organisation id from the config, e.g. "befriend"
+    std::string recipient_ods;    // its ODS code, for the audit log
+    std::string service;          // service id at the recipient
+    std::string format;           // "fhir", "referral" or "carenotes"
+    std::string payload;          // the encoded document
+    std::string content_type;     // sent as Content-Type
+    std::string idempotency_key;  // stable per message and recipient; sent as Idempotency-Key
+    std::string endpoint_url;     // empty: the partner collects it from its pull inbox
+    std::string created_at;       // instant, UTC; empty in a write set: the store stamps it
+    OutboxState state = OutboxState::pending;
+    unsigned attempts = 0;  // push attempts made since it was queued or last retried
+    std::chrono::system_clock::time_point next_attempt_at{};  // not pushed before; the epoch: at once
+    std::string last_error;  // why the last attempt failed; never patient data
+    // Read from the message, never written with the item: for the audit log.
+    std::string patient;      // the person's NHS number
+    std::string referral_id;  // the sender's referral id
+};
+
+// A change of an outbox item's state, committed through the writer like
+// everything else so a delivery and its audit entry are one commit.
+struct OutboxUpdate {
+    std::string id;
+    // Applied only while the item is in one of these states (empty: any), so a
+    // late push result cannot overwrite a partner's acknowledgement.
+    std::vector<OutboxState> only_from;
+    OutboxState state = OutboxState::pending;
+    std::optional<unsigned> attempts;  // nullopt: unchanged
+    std::optional<std::chrono::system_clock::time_point> next_attempt_at;
+    std::optional<std::string> last_error;
+};
+
+// Which outbox items to read: those of one recipient and/or in one state,
+// oldest first, after a cursor (OutboxItem::seq).
+struct OutboxQuery {
+    std::string recipient;  // empty: every recipient
+    std::optional<OutboxState> state;
+    std::uint64_t after_seq = 0;
+    std::size_t limit = 100;    // clamped to 1..1000
+    bool with_payload = true;   // false: payload left empty (admin lists show metadata only)
+};
+
 // What one request commits, all or nothing. Outbox rows and audit entries
 // join the messages here so a disclosure and its record are one commit.
 struct WriteSet {
     std::vector<StoredMessage> messages;
+    // Outbox rows, inserted after the messages in the same savepoint. A row
+    // whose message_id is a message here that turns out an idempotent repeat
+    // is left out: the original's rows were queued with the original.
+    std::vector<OutboxItem> outbox;
+    // State changes of existing outbox items, applied after the new rows.
+    std::vector<OutboxUpdate> outbox_updates;
     // Audit log (gateway/audit/): appended in order after the messages, in
     // the same savepoint; a write set may hold events alone. An event whose
     // message_id is a message here that turns out an idempotent repeat is
@@ -66,6 +127,9 @@ struct CommitResult {
     std::vector<MessageResult> messages;          // index for index with WriteSet::messages
     std::vector<std::uint64_t> audit_seqs;        // index for index with WriteSet::audit; 0: left out (a repeat)
     std::optional<audit::Checkpoint> checkpoint;  // the one signed, when sign_audit_checkpoint asked and the log grew
+    std::vector<std::string> outbox_ids;          // index for index with WriteSet::outbox; empty: left out (a repeat)
+    std::vector<bool> outbox_updated;  // index for index with WriteSet::outbox_updates; false: no such item, or
+                                       // not in an only_from state
 };
 
 // Store-wide figures for /metrics.
@@ -108,6 +172,23 @@ public:
         writes.sign_audit_checkpoint = true;
         commit(std::move(writes), std::move(done));
     }
+
+    // ---- the outbox (gateway/delivery/) ----
+    // The items due for a push at `now`, oldest due first, at most `limit`:
+    // for each recipient only its oldest pending item with an endpoint (its
+    // head), and only when that one is due, so one recipient's deliveries
+    // keep their order and a failing recipient holds up only itself. Reading
+    // claims nothing: the one delivery worker of an SQLite store keeps its
+    // in-flight recipients itself (PostgreSQL would claim with SKIP LOCKED).
+    virtual std::vector<OutboxItem> due_outbox_items(std::chrono::system_clock::time_point now, std::size_t limit,
+                                                     std::error_code& error) = 0;
+    // When the earliest head that is not yet due will be; nullopt when no
+    // item waits for a push.
+    virtual std::optional<std::chrono::system_clock::time_point> next_outbox_attempt(std::error_code& error) = 0;
+    virtual std::vector<OutboxItem> find_outbox_items(const OutboxQuery& query, std::error_code& error) = 0;
+    // How many items match `query`, ignoring its cursor and limit.
+    virtual std::uint64_t count_outbox_items(const OutboxQuery& query, std::error_code& error) = 0;
+    virtual std::optional<OutboxItem> find_outbox_item(std::string_view id, std::error_code& error) = 0;
 
     // True when the store answers a query and its last commit did not fail.
     virtual bool ready() = 0;

@@ -1,0 +1,505 @@
+#include "http/partner_api.hpp"
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <charconv>
+#include <utility>
+#include <vector>
+
+#include "audit/audit_event.hpp"
+#include "audit/detail.hpp"
+#include "http/pipeline.hpp"
+
+namespace carebridge::gateway::http {
+namespace {
+
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+constexpr std::size_t default_page = 50;
+constexpr std::size_t largest_page = 200;        // a page a polling script or a browser takes at once
+constexpr std::size_t largest_bulk_retry = 10'000;  // one commit; the answer says how many remain
+
+std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
+
+// A query parameter's raw value (the values taken here are ids and numbers:
+// no percent-decoding). nullopt when absent.
+std::optional<std::string_view> query_value(std::string_view target, std::string_view name) {
+    const auto q = target.find('?');
+    if (q == std::string_view::npos) return std::nullopt;
+    std::string_view query = target.substr(q + 1);
+    while (!query.empty()) {
+        const auto amp = query.find('&');
+        const std::string_view pair = query.substr(0, amp);
+        query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+        const auto eq = pair.find('=');
+        if (pair.substr(0, eq) == name) return eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    }
+    return std::nullopt;
+}
+
+bool is_segment(std::string_view s, bool hex_only) {
+    if (s.empty() || s.size() > 64) return false;
+    for (char c : s) {
+        const bool ok = hex_only ? ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == '-')
+                                 : ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                                    c == '-' || c == '_' || c == '.');
+        if (!ok) return false;
+    }
+    return true;
+}
+
+std::optional<std::uint64_t> parse_count(std::string_view text) {
+    std::uint64_t value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+    return value;
+}
+
+void key(JsonWriter& w, std::string_view name) { w.Key(name.data(), static_cast<rapidjson::SizeType>(name.size())); }
+void string(JsonWriter& w, std::string_view value) {
+    w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+}
+void field(JsonWriter& w, std::string_view name, std::string_view value) {
+    key(w, name);
+    string(w, value);
+}
+
+Response json_response(unsigned status, const rapidjson::StringBuffer& buffer) {
+    Response r;
+    r.status = status;
+    r.content_type = "application/json";
+    r.body.assign(buffer.GetString(), buffer.GetSize());
+    return r;
+}
+
+Response not_found(std::string_view what) { return outcome_response(404, "error", "not-found", what); }
+
+Response store_unavailable() {
+    Response r = outcome_response(503, "error", "transient", "the store is not reachable; retry shortly");
+    r.headers.emplace_back("Retry-After", "1");
+    return r;
+}
+
+// The organisation the path names, when it is the caller's own: by id, ODS
+// code or alias, so a partner may use any of its names. nullptr otherwise.
+const config::Organisation* own_organisation(const config::Config& config, const Principal& principal,
+                                             std::string_view organisation) {
+    const config::Organisation* named = config.organisation(organisation);
+    if (!named || named->id != principal.organisation) return nullptr;
+    return named;
+}
+
+std::string ods_of(const config::Config& config, std::string_view organisation) {
+    const config::Organisation* o = config.organisation(organisation);
+    return o ? o->ods_code : std::string(organisation);
+}
+
+audit::AuditEvent event_for(const store::OutboxItem& item, audit::AuditAction action, const Principal& principal,
+                            std::string actor_ods, std::string_view role) {
+    audit::AuditEvent e;
+    e.action = action;
+    e.actor_organisation = std::move(actor_ods);
+    e.actor_client = principal.client;
+    e.actor_role = std::string(role);
+    e.patient = item.patient;
+    e.message_id = item.message_id;
+    e.referral_id = item.referral_id;
+    e.recipient = item.recipient_ods.empty() ? item.recipient : item.recipient_ods;
+    e.outcome = std::string(audit::outcome::success);
+    return e;
+}
+
+bool is_json_type(std::string_view content_type) {
+    const std::string_view essence = content_type.substr(0, content_type.find(';'));
+    return essence.ends_with("/json") || essence.ends_with("+json");
+}
+
+// The document as JSON when it is JSON and parses (it was written by the
+// gateway's own encoders), else as a string, so the page is always valid JSON.
+void write_document(JsonWriter& w, const store::OutboxItem& item) {
+    if (is_json_type(item.content_type)) {
+        rapidjson::Document check;
+        check.Parse(item.payload.data(), item.payload.size());
+        if (!check.HasParseError()) {
+            w.RawValue(item.payload.data(), item.payload.size(), check.GetType());
+            return;
+        }
+    }
+    string(w, item.payload);
+}
+
+void write_next(JsonWriter& w, bool more, std::uint64_t last_seq) {
+    key(w, "next");
+    if (more)
+        string(w, std::to_string(last_seq));
+    else
+        w.Null();
+}
+
+// The cursor and page size a list request asks for; a 400 response when they are malformed.
+std::optional<Response> page_of(const Request& request, store::OutboxQuery& query) {
+    if (const auto after = query_value(request.target, "after")) {
+        const auto value = parse_count(*after);
+        if (!value) return outcome_response(400, "error", "invalid", "after= takes the cursor of a page's item");
+        query.after_seq = *value;
+    }
+    query.limit = default_page;
+    if (const auto limit = query_value(request.target, "limit")) {
+        const auto value = parse_count(*limit);
+        if (!value || *value == 0 || *value > largest_page)
+            return outcome_response(400, "error", "invalid",
+                                    "limit= takes 1.." + std::to_string(largest_page));
+        query.limit = static_cast<std::size_t>(*value);
+    }
+    return std::nullopt;
+}
+
+void commit_then(store::Store& store, store::WriteSet writes,
+                 std::function<void(const store::CommitResult&)> then) {
+    store.commit(std::move(writes), [then = std::move(then)](store::CommitResult result) { then(result); });
+}
+
+}  // namespace
+
+std::string_view to_string(PartnerEndpoint endpoint) {
+    switch (endpoint) {
+        case PartnerEndpoint::none: return "none";
+        case PartnerEndpoint::inbox: return "partner_inbox";
+        case PartnerEndpoint::inbox_ack: return "partner_inbox_ack";
+        case PartnerEndpoint::dead_letters: return "dead_letters";
+        case PartnerEndpoint::dead_letter_retry: return "dead_letter_retry";
+        case PartnerEndpoint::dead_letters_retry: return "dead_letters_retry";
+    }
+    return "none";
+}
+
+PartnerRoute match_partner_route(Method method, std::string_view target) {
+    std::string_view path = path_of(target);
+    PartnerRoute route;
+    const auto set = [&](PartnerEndpoint endpoint, bool post) {
+        route.endpoint = endpoint;
+        route.allow = post ? "POST" : "GET, HEAD";
+        route.method_ok = post ? method == Method::post : (method == Method::get || method == Method::head);
+    };
+    // Split into segments: "/partners/befriend/inbox" → partners, befriend, inbox.
+    std::vector<std::string_view> segments;
+    if (!path.starts_with('/')) return route;
+    path.remove_prefix(1);
+    while (!path.empty()) {
+        const auto slash = path.find('/');
+        segments.push_back(path.substr(0, slash));
+        if (slash == std::string_view::npos) break;
+        path.remove_prefix(slash + 1);
+        if (path.empty()) segments.emplace_back();  // a trailing slash is a path of its own
+    }
+    if (segments.size() >= 3 && segments[0] == "partners" && segments[2] == "inbox" &&
+        is_segment(segments[1], false)) {
+        if (segments.size() == 3) {
+            set(PartnerEndpoint::inbox, false);
+        } else if (segments.size() == 5 && segments[4] == "ack" && is_segment(segments[3], true)) {
+            set(PartnerEndpoint::inbox_ack, true);
+            route.item = std::string(segments[3]);
+        } else {
+            return route;
+        }
+        route.organisation = std::string(segments[1]);
+        return route;
+    }
+    if (segments.size() >= 2 && segments[0] == "admin" && segments[1] == "dead-letters") {
+        if (segments.size() == 2) {
+            set(PartnerEndpoint::dead_letters, false);
+        } else if (segments.size() == 3 && segments[2] == "retry") {
+            set(PartnerEndpoint::dead_letters_retry, true);
+        } else if (segments.size() == 4 && segments[3] == "retry" && is_segment(segments[2], true)) {
+            set(PartnerEndpoint::dead_letter_retry, true);
+            route.item = std::string(segments[2]);
+        }
+    }
+    return route;
+}
+
+bool partner_route_allowed(PartnerEndpoint endpoint, const config::Roles& roles) {
+    switch (endpoint) {
+        case PartnerEndpoint::inbox:
+        case PartnerEndpoint::inbox_ack: return roles.has(config::Role::partner);
+        case PartnerEndpoint::dead_letters:
+        case PartnerEndpoint::dead_letter_retry:
+        case PartnerEndpoint::dead_letters_retry: return roles.has(config::Role::admin);
+        case PartnerEndpoint::none: break;
+    }
+    return false;
+}
+
+void handle_partner_route(const Request& request, const Principal& principal, const PartnerRoute& route,
+                          const PartnerApi& api, PartnerReply reply) {
+    if (!partner_route_allowed(route.endpoint, principal.roles)) {
+        if (route.endpoint == PartnerEndpoint::none) return reply(not_found("no such endpoint"));
+        return reply(outcome_response(403, "error", "forbidden",
+                                      "client '" + principal.client + "' may not use " +
+                                          std::string(to_string(route.endpoint))));
+    }
+    switch (route.endpoint) {
+        case PartnerEndpoint::inbox: return list_inbox(request, principal, route.organisation, api, std::move(reply));
+        case PartnerEndpoint::inbox_ack:
+            return ack_inbox_item(request, principal, route.organisation, route.item, api, std::move(reply));
+        case PartnerEndpoint::dead_letters: return list_dead_letters(request, principal, api, std::move(reply));
+        case PartnerEndpoint::dead_letter_retry:
+            return retry_dead_letter(request, principal, route.item, api, std::move(reply));
+        case PartnerEndpoint::dead_letters_retry: return retry_dead_letters(request, principal, api, std::move(reply));
+        case PartnerEndpoint::none: break;
+    }
+    reply(not_found("no such endpoint"));
+}
+
+void list_inbox(const Request& request, const Principal& principal, std::string_view organisation,
+                const PartnerApi& api, PartnerReply reply) {
+    if (!principal.roles.has(config::Role::partner) || !api.config)
+        return reply(not_found("no such inbox"));
+    const config::Organisation* own = own_organisation(*api.config, principal, organisation);
+    if (!own) return reply(not_found("no such inbox"));
+
+    store::OutboxQuery query;
+    query.recipient = own->id;
+    if (auto bad = page_of(request, query)) return reply(std::move(*bad));
+    const std::size_t wanted = query.limit;
+    query.limit = wanted + 1;  // one more says whether a next page exists
+    std::error_code error;
+    auto items = api.store.find_outbox_items(query, error);
+    if (error) return reply(store_unavailable());
+    const bool more = items.size() > wanted;
+    if (more) items.resize(wanted);
+
+    rapidjson::StringBuffer buffer;
+    JsonWriter w(buffer);
+    w.StartObject();
+    key(w, "items");
+    w.StartArray();
+    for (const store::OutboxItem& item : items) {
+        w.StartObject();
+        field(w, "id", item.id);
+        field(w, "cursor", std::to_string(item.seq));
+        field(w, "message_id", item.message_id);
+        field(w, "service", item.service);
+        field(w, "created_at", item.created_at);
+        field(w, "state", store::to_string(item.state));
+        field(w, "format", item.format);
+        field(w, "content_type", item.content_type);
+        key(w, "document");
+        write_document(w, item);
+        w.EndObject();
+    }
+    w.EndArray();
+    write_next(w, more, items.empty() ? query.after_seq : items.back().seq);
+    w.EndObject();
+    Response page = json_response(200, buffer);
+    if (items.empty()) return reply(std::move(page));
+
+    // Each item read is a disclosure the audit log must hold before it is made.
+    store::WriteSet writes;
+    for (const store::OutboxItem& item : items) {
+        audit::AuditEvent e = event_for(item, audit::AuditAction::read, principal, own->ods_code, "partner");
+        e.detail = audit::Detail().add("outbox_id", item.id).add("via", "inbox").text();
+        writes.audit.push_back(std::move(e));
+    }
+    commit_then(api.store, std::move(writes),
+                [page = std::move(page), reply = std::move(reply)](const store::CommitResult& result) mutable {
+                    reply(result.error ? store_unavailable() : std::move(page));
+                });
+}
+
+void ack_inbox_item(const Request&, const Principal& principal, std::string_view organisation,
+                    std::string_view item_id, const PartnerApi& api, PartnerReply reply) {
+    if (!principal.roles.has(config::Role::partner) || !api.config) return reply(not_found("no such inbox item"));
+    const config::Organisation* own = own_organisation(*api.config, principal, organisation);
+    if (!own) return reply(not_found("no such inbox item"));
+    std::error_code error;
+    auto item = api.store.find_outbox_item(item_id, error);
+    if (error) return reply(store_unavailable());
+    // Another organisation's item is answered as absent: its existence is not ours to disclose.
+    if (!item || item->recipient != own->id) return reply(not_found("no such inbox item"));
+
+    rapidjson::StringBuffer buffer;
+    JsonWriter w(buffer);
+    w.StartObject();
+    field(w, "id", item->id);
+    field(w, "state", "acknowledged");
+    w.EndObject();
+    Response done = json_response(200, buffer);
+    if (item->state == store::OutboxState::acknowledged) return reply(std::move(done));  // a repeat
+
+    store::WriteSet writes;
+    store::OutboxUpdate update;
+    update.id = item->id;
+    update.only_from = {store::OutboxState::pending, store::OutboxState::delivered, store::OutboxState::dead};
+    update.state = store::OutboxState::acknowledged;
+    writes.outbox_updates.push_back(std::move(update));
+    audit::AuditEvent e = event_for(*item, audit::AuditAction::delivered, principal, own->ods_code, "partner");
+    e.detail = audit::Detail().add("outbox_id", item->id).add("via", "inbox-ack").text();
+    writes.audit.push_back(std::move(e));
+    // An acknowledgement racing another one finds the item acknowledged already: the same answer.
+    commit_then(api.store, std::move(writes),
+                [done = std::move(done), reply = std::move(reply)](const store::CommitResult& result) mutable {
+                    reply(result.error ? store_unavailable() : std::move(done));
+                });
+}
+
+void list_dead_letters(const Request& request, const Principal& principal, const PartnerApi& api,
+                       PartnerReply reply) {
+    if (!principal.roles.has(config::Role::admin) || !api.config)
+        return reply(outcome_response(403, "error", "forbidden", "dead letters are for admins"));
+    store::OutboxQuery query;
+    query.state = store::OutboxState::dead;
+    query.with_payload = false;  // an admin sees where and why, not what
+    if (const auto recipient = query_value(request.target, "recipient"); recipient && !recipient->empty()) {
+        const config::Organisation* o = api.config->organisation(*recipient);
+        query.recipient = o ? o->id : std::string(*recipient);  // a removed organisation's letters stay listable
+    }
+    if (auto bad = page_of(request, query)) return reply(std::move(*bad));
+    const std::size_t wanted = query.limit;
+    query.limit = wanted + 1;
+    std::error_code error;
+    const std::uint64_t count = api.store.count_outbox_items(query, error);
+    if (error) return reply(store_unavailable());
+    auto items = api.store.find_outbox_items(query, error);
+    if (error) return reply(store_unavailable());
+    const bool more = items.size() > wanted;
+    if (more) items.resize(wanted);
+
+    rapidjson::StringBuffer buffer;
+    JsonWriter w(buffer);
+    w.StartObject();
+    key(w, "count");
+    w.Uint64(count);
+    key(w, "items");
+    w.StartArray();
+    for (const store::OutboxItem& item : items) {
+        w.StartObject();
+        field(w, "id", item.id);
+        field(w, "cursor", std::to_string(item.seq));
+        field(w, "message_id", item.message_id);
+        field(w, "recipient", item.recipient);
+        field(w, "recipient_ods", item.recipient_ods);
+        field(w, "service", item.service);
+        field(w, "created_at", item.created_at);
+        key(w, "attempts");
+        w.Uint(item.attempts);
+        field(w, "last_error", item.last_error);
+        w.EndObject();
+    }
+    w.EndArray();
+    write_next(w, more, items.empty() ? query.after_seq : items.back().seq);
+    w.EndObject();
+    reply(json_response(200, buffer));
+}
+
+namespace {
+
+// The update and audit entry that put a dead letter back in the queue.
+void add_retry(store::WriteSet& writes, const store::OutboxItem& item, const Principal& principal,
+               const std::string& actor_ods) {
+    store::OutboxUpdate update;
+    update.id = item.id;
+    update.only_from = {store::OutboxState::dead};
+    update.state = store::OutboxState::pending;
+    update.attempts = 0;
+    update.next_attempt_at = std::chrono::system_clock::time_point{};  // due at once
+    writes.outbox_updates.push_back(std::move(update));
+    audit::AuditEvent e = event_for(item, audit::AuditAction::retried, principal, actor_ods, "admin");
+    e.detail = audit::Detail()
+                   .add("outbox_id", item.id)
+                   .add("attempts_before", item.attempts)
+                   .add("last_error", item.last_error)
+                   .text();
+    writes.audit.push_back(std::move(e));
+}
+
+}  // namespace
+
+void retry_dead_letter(const Request&, const Principal& principal, std::string_view item_id, const PartnerApi& api,
+                       PartnerReply reply) {
+    if (!principal.roles.has(config::Role::admin) || !api.config)
+        return reply(outcome_response(403, "error", "forbidden", "dead letters are for admins"));
+    std::error_code error;
+    auto item = api.store.find_outbox_item(item_id, error);
+    if (error) return reply(store_unavailable());
+    if (!item) return reply(not_found("no such outbox item"));
+    if (item->state != store::OutboxState::dead)
+        return reply(outcome_response(409, "error", "conflict",
+                                      "outbox item " + item->id + " is " + std::string(store::to_string(item->state)) +
+                                          ", not a dead letter"));
+    store::WriteSet writes;
+    add_retry(writes, *item, principal, ods_of(*api.config, principal.organisation));
+    commit_then(api.store, std::move(writes),
+                [id = item->id, requeued = api.requeued, reply = std::move(reply)](const store::CommitResult& result) {
+                    if (result.error) return reply(store_unavailable());
+                    if (result.outbox_updated.empty() || !result.outbox_updated.front())
+                        return reply(outcome_response(409, "error", "conflict",
+                                                      "outbox item " + id + " is no longer a dead letter"));
+                    if (requeued) requeued();
+                    rapidjson::StringBuffer buffer;
+                    JsonWriter w(buffer);
+                    w.StartObject();
+                    field(w, "id", id);
+                    field(w, "state", "pending");
+                    w.EndObject();
+                    reply(json_response(200, buffer));
+                });
+}
+
+void retry_dead_letters(const Request& request, const Principal& principal, const PartnerApi& api,
+                        PartnerReply reply) {
+    if (!principal.roles.has(config::Role::admin) || !api.config)
+        return reply(outcome_response(403, "error", "forbidden", "dead letters are for admins"));
+    const auto named = query_value(request.target, "recipient");
+    if (!named || named->empty())
+        return reply(outcome_response(400, "error", "required",
+                                      "name the recipient: /admin/dead-letters/retry?recipient=ORG "
+                                      "(GET /admin/dead-letters?recipient=ORG shows how many)"));
+    const config::Organisation* o = api.config->organisation(*named);
+    store::OutboxQuery query;
+    query.recipient = o ? o->id : std::string(*named);
+    query.state = store::OutboxState::dead;
+    query.with_payload = false;
+    query.limit = 1000;
+    store::WriteSet writes;
+    const std::string actor_ods = ods_of(*api.config, principal.organisation);
+    std::error_code error;
+    const std::uint64_t before = api.store.count_outbox_items(query, error);
+    if (error) return reply(store_unavailable());
+    while (writes.outbox_updates.size() < largest_bulk_retry) {
+        auto page = api.store.find_outbox_items(query, error);
+        if (error) return reply(store_unavailable());
+        for (const store::OutboxItem& item : page) {
+            if (writes.outbox_updates.size() >= largest_bulk_retry) break;
+            add_retry(writes, item, principal, actor_ods);
+        }
+        if (page.size() < query.limit) break;
+        query.after_seq = page.back().seq;
+    }
+    const auto answer = [recipient = query.recipient](std::uint64_t requeued, std::uint64_t remaining) {
+        rapidjson::StringBuffer buffer;
+        JsonWriter w(buffer);
+        w.StartObject();
+        field(w, "recipient", recipient);
+        key(w, "requeued");
+        w.Uint64(requeued);
+        key(w, "remaining");
+        w.Uint64(remaining);
+        w.EndObject();
+        return json_response(200, buffer);
+    };
+    if (writes.outbox_updates.empty()) return reply(answer(0, 0));
+    commit_then(api.store, std::move(writes),
+                [answer, before, requeued = api.requeued, reply = std::move(reply)](const store::CommitResult& result) {
+                    if (result.error) return reply(store_unavailable());
+                    std::uint64_t count = 0;
+                    for (bool applied : result.outbox_updated) count += applied ? 1 : 0;
+                    if (count > 0 && requeued) requeued();
+                    // Dead letters that died meanwhile are not counted: a GET shows them.
+                    reply(answer(count, before > count ? before - count : 0));
+                });
+}
+
+}  // namespace carebridge::gateway::http
