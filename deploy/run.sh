@@ -59,12 +59,18 @@ curl -sS "$base$location" -H 'Authorization: Bearer demo-trust' \
 step "Reading it back as a care-notes export: Accept: application/xml"
 curl -sS "$base$location" -H 'Authorization: Bearer demo-trust' -H 'Accept: application/xml' | head -n 12; echo "  …"
 
+step "The befriending charity collects it from its inbox: GET /partners/befriend/inbox (token demo-befriend)"
+echo "(routed by the demo directory: trust → befriend, agreement trust-befriend-direct-care; diagnoses,"
+echo " admissions and clinical notes withheld by the vcse-befriending profile)"
+curl -sS "$base/partners/befriend/inbox?limit=1" -H 'Authorization: Bearer demo-befriend' | head -c 1500; echo " …"
+
 cat <<TXT
 
 The gateway is serving the demo partnership at $base (store: var/demo/carebridge.sqlite).
 Demo tokens: demo-trust, demo-council, demo-gp (submitters), demo-mind, demo-befriend (partners),
 demo-auditor, demo-admin. Try:
 
+  curl -s $base/partners/befriend/inbox -H 'Authorization: Bearer demo-befriend'
   curl -i $base/healthz
   curl -s $base/metrics | grep carebridge_http_requests_total
   curl -i -X POST $base/fhir -H 'Authorization: Bearer demo-trust' \\

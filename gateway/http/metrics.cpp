@@ -15,6 +15,10 @@ std::string_view to_string(RouteId route) {
         case RouteId::healthz: return "/healthz";
         case RouteId::readyz: return "/readyz";
         case RouteId::metrics: return "/metrics";
+        case RouteId::partners: return "/partners/{org}/inbox";
+        case RouteId::admin: return "/admin/dead-letters";
+        case RouteId::audit: return "/audit";
+        case RouteId::ui: return "/ui/audit";
         case RouteId::unmatched: return "unmatched";
     }
     return "unmatched";
@@ -38,6 +42,7 @@ std::string_view to_string(Rejection reason) {
         case Rejection::read_timeout: return "read_timeout";
         case Rejection::connection_limit: return "connection_limit";
         case Rejection::tls_handshake: return "tls_handshake";
+        case Rejection::not_routable: return "not_routable";
     }
     return "unknown";
 }

@@ -23,9 +23,13 @@ enum class RouteId {
     healthz,
     readyz,
     metrics,
+    partners,  // /partners/{org}/inbox…: a partner's pull inbox
+    admin,     // /admin/dead-letters…
+    audit,     // /audit/…: the audit log's read API
+    ui,        // /ui/audit…: the auditor's page (static files)
     unmatched,
 };
-inline constexpr std::size_t route_count = 10;
+inline constexpr std::size_t route_count = 14;
 std::string_view to_string(RouteId route);
 
 // Every way a request or connection is turned away has its own counter.
@@ -46,8 +50,9 @@ enum class Rejection {
     read_timeout,            // a request did not arrive whole in time
     connection_limit,        // over max_connections
     tls_handshake,           // handshake failed or no acceptable client certificate
+    not_routable,            // 422: a closed or paused service, no route, or no recipient allowed
 };
-inline constexpr std::size_t rejection_count = 16;
+inline constexpr std::size_t rejection_count = 17;
 std::string_view to_string(Rejection reason);
 
 class Metrics {

@@ -14,7 +14,12 @@
 #include <rapidjson/writer.h>
 
 #include "carenotes/carenotes_codec.hpp"
+#include "audit/detail.hpp"
+#include "http/disclosures.hpp"
 #include "http/negotiation.hpp"
+#include "http/audit_api.hpp"
+#include "http/partner_api.hpp"
+#include "http/ui_assets.hpp"
 #include "issues/operation_outcome.hpp"
 #include "translation/translator.hpp"
 
@@ -94,6 +99,27 @@ struct RouteMatch {
 RouteMatch match_route(Method method, std::string_view target) {
     const std::string_view path = path_of(target);
     RouteMatch m;
+    if (const UiRoute ui = match_ui_route(method, target); ui.matched) {
+        m.route = RouteId::ui;
+        m.allow = ui.allow;
+        m.method_ok = ui.method_ok;
+        return m;
+    }
+    if (const AuditRoute audit = match_audit_route(method, target); audit.endpoint != AuditEndpoint::none) {
+        m.route = RouteId::audit;
+        m.allow = audit.allow;
+        m.method_ok = audit.method_ok;
+        return m;
+    }
+    if (const PartnerRoute partner = match_partner_route(method, target); partner.endpoint != PartnerEndpoint::none) {
+        const bool admin = partner.endpoint == PartnerEndpoint::dead_letters ||
+                           partner.endpoint == PartnerEndpoint::dead_letter_retry ||
+                           partner.endpoint == PartnerEndpoint::dead_letters_retry;
+        m.route = admin ? RouteId::admin : RouteId::partners;
+        m.allow = partner.allow;
+        m.method_ok = partner.method_ok;
+        return m;
+    }
     const auto post_only = [&](RouteId route) {
         m.route = route;
         m.allow = "POST";
@@ -245,12 +271,41 @@ Response outcome_response(unsigned status, std::string_view severity, std::strin
     return r;
 }
 
-Pipeline::Pipeline(std::shared_ptr<const config::Config> config, store::Store& store, Metrics& metrics)
-    : config_(std::move(config)), store_(store), metrics_(metrics) {}
+namespace {
 
-void Pipeline::reload(std::shared_ptr<const config::Config> config) {
+// A config with neither routing rules nor agreements routes nothing: the
+// gateway then takes messages in and stores them, and discloses nothing.
+bool routes_referrals(const config::Config& config) {
+    return !config.routing_rules.empty() || !config.agreements.empty();
+}
+
+}  // namespace
+
+Pipeline::Pipeline(std::shared_ptr<const config::Config> config, store::Store& store, Metrics& metrics)
+    : config_(std::move(config)), store_(store), metrics_(metrics) {
+    std::string error;
+    if (routes_referrals(*config_)) directory_ = policy::Directory::create(*config_, error);
+    // A full check of the log takes seconds at a million entries: the auditor's badge reuses one for a minute.
+    if (!config_->store.sqlite_directory.empty())
+        audit_verifier_ = std::make_shared<AuditVerifier>(audit_database_path(config_->store.sqlite_directory),
+                                                          std::chrono::seconds(60));
+}
+
+bool Pipeline::reload(std::shared_ptr<const config::Config> config, std::string& error) {
+    std::shared_ptr<const policy::Directory> directory;
+    if (routes_referrals(*config)) {
+        directory = policy::Directory::create(*config, error);
+        if (!directory) return false;
+    }
     std::lock_guard lock(config_mutex_);
     config_ = std::move(config);
+    directory_ = std::move(directory);
+    return true;
+}
+
+std::shared_ptr<const policy::Directory> Pipeline::directory() const {
+    std::lock_guard lock(config_mutex_);
+    return directory_;
 }
 
 std::shared_ptr<const config::Config> Pipeline::config() const {
@@ -277,7 +332,10 @@ std::optional<Response> Pipeline::screen(const Request& request, Screened& scree
     }
     // Probes and metrics answer without credentials: they carry no patient data
     // and a load balancer must reach them.
-    if (m.route == RouteId::healthz || m.route == RouteId::readyz || m.route == RouteId::metrics) return std::nullopt;
+    // The auditor's page is static files; the data it shows comes from /audit with a token.
+    if (m.route == RouteId::healthz || m.route == RouteId::readyz || m.route == RouteId::metrics ||
+        m.route == RouteId::ui)
+        return std::nullopt;
     if (draining()) {
         Response r = reject(Rejection::draining, 503, "transient", "the gateway is shutting down; retry elsewhere");
         r.headers.emplace_back("Retry-After", "1");
@@ -315,6 +373,14 @@ std::optional<Response> Pipeline::screen(const Request& request, Screened& scree
         // theirs through routing); auditors read metadata, never payloads.
         case RouteId::referral_get:
             allowed = roles.has(config::Role::submitter) || roles.has(config::Role::admin);
+            break;
+        // Auditors and admins read the whole log, a partner its own organisation's entries.
+        case RouteId::audit:
+            allowed = audit_route_allowed(match_audit_route(request.method, request.target).endpoint, roles);
+            break;
+        case RouteId::partners:
+        case RouteId::admin:
+            allowed = partner_route_allowed(match_partner_route(request.method, request.target).endpoint, roles);
             break;
         // Stateless translation stores and discloses nothing.
         case RouteId::translate:
@@ -408,12 +474,24 @@ void Pipeline::handle(Request request, const Screened& screened, Reply reply) {
             r.body = metrics_.render();
             return reply(std::move(r));
         }
-        case RouteId::referral_get: return reply(read_referral(request, screened));
+        case RouteId::referral_get: return read_referral(request, screened, std::move(reply));
         case RouteId::translate: return reply(translate(request));
         case RouteId::carenotes_export: return intake_export(std::move(request), screened, std::move(reply));
         case RouteId::fhir_bundle:
         case RouteId::fhir_resource:
         case RouteId::referral_post: return intake(std::move(request), screened, std::move(reply));
+        case RouteId::ui: return reply(ui_asset_response(match_ui_route(request.method, request.target)));
+        case RouteId::audit: {
+            const AuditApi api{store_, config(), audit_verifier_};
+            return handle_audit_route(request, screened.principal, match_audit_route(request.method, request.target),
+                                      api, std::move(reply));
+        }
+        case RouteId::partners:
+        case RouteId::admin: {
+            const PartnerRoute route = match_partner_route(request.method, request.target);
+            const PartnerApi api{store_, config(), outbox_queued_};
+            return handle_partner_route(request, screened.principal, route, api, std::move(reply));
+        }
         case RouteId::unmatched: break;
     }
     reply(reject(Rejection::not_found, 404, "not-found", "no such endpoint"));
@@ -431,15 +509,18 @@ Response Pipeline::ready() {
 void Pipeline::intake(Request request, const Screened& screened, Reply reply) {
     const Format format = screened.route == RouteId::referral_post ? Format::referral : Format::fhir;
     const auto config = this->config();
+    const Actor actor = actor_of(screened.principal, *config, "submitter");
     translation::DecodeOptions options;
     options.limits.max_document_bytes = config->limits.max_json_body_bytes;
     issues::IssueSink sink;
     model::SourcePaths paths;
     auto record = translation::decode_document(format, request.body, options, sink, &paths);
     if (!record) {
-        metrics_.count_rejection(sink.count(issues::Severity::fatal) > 0 ? Rejection::malformed
-                                                                         : Rejection::invalid_content);
-        return reply(outcome_of(decode_failure_status(sink), sink));
+        const bool fatal = sink.count(issues::Severity::fatal) > 0;
+        metrics_.count_rejection(fatal ? Rejection::malformed : Rejection::invalid_content);
+        return record_rejection(actor, {}, "validation", sink.count(issues::Severity::fatal) +
+                                                                 sink.count(issues::Severity::error),
+                                outcome_of(decode_failure_status(sink), sink), std::move(reply));
     }
     if (screened.route == RouteId::fhir_resource && paths.document_type != screened.parameter) {
         return reply(reject(Rejection::invalid_content, 422, "invalid",
@@ -459,8 +540,68 @@ void Pipeline::intake(Request request, const Screened& screened, Reply reply) {
     store::WriteSet writes;
     writes.messages.push_back(message_from(*record, screened.principal, format, request.content_type,
                                            std::move(request.body), std::move(key)));
-    writes.messages.back().outcome = accepted_outcome(sink, writes.messages.back().id);
-    commit(std::move(writes), "/referrals/", std::move(reply));
+    const store::StoredMessage& message = writes.messages.back();
+    const std::size_t warnings = sink.count(issues::Severity::warning);
+
+    // Policy: who may receive it, and what each may see. A referral that
+    // cannot go anywhere it asked is refused, and only the refusal is recorded.
+    DisclosurePlan plan;
+    if (const auto directory = this->directory(); directory && !record->referrals.empty())
+        plan = plan_disclosures(*record, message, actor, screened.principal.organisation, *directory,
+                                std::chrono::system_clock::now());
+    if (plan.refusal) {
+        metrics_.count_rejection(Rejection::not_routable);
+        store::WriteSet refused;
+        refused.audit = std::move(plan.audit);
+        audit::AuditEvent rejected = message_event(audit::AuditAction::rejected, actor, message, audit::outcome::denied,
+                                                   audit::Detail().add("reason", "policy").add("status", plan.refusal->status).text());
+        rejected.message_id.clear();  // nothing was stored under it
+        refused.audit.push_back(std::move(rejected));
+        for (auto& e : refused.audit) e.message_id.clear();
+        Response r = outcome_response(plan.refusal->status, "error", "business-rule", plan.refusal->message);
+        store_.commit(std::move(refused), [reply = std::move(reply), r = std::move(r)](store::CommitResult) mutable {
+            reply(std::move(r));
+        });
+        return;
+    }
+    for (const auto& note : plan.notes)
+        sink.add(issues::Severity::information, issues::IssueType::informational, "", note);
+    writes.messages.back().outcome = accepted_outcome(sink, message.id);
+    writes.audit.push_back(message_event(audit::AuditAction::received, actor, message, audit::outcome::success,
+                                         audit::Detail()
+                                             .add("format", message.source_format)
+                                             .add("bytes", message.payload.size())
+                                             .text()));
+    writes.audit.push_back(message_event(audit::AuditAction::translated, actor, message, audit::outcome::success,
+                                         audit::Detail()
+                                             .add("from", message.source_format)
+                                             .add("to", "referral")
+                                             .add("warnings", warnings)
+                                             .text()));
+    for (auto& e : plan.audit) writes.audit.push_back(std::move(e));
+    writes.outbox = std::move(plan.outbox);
+    const bool queued = !writes.outbox.empty();
+    commit(std::move(writes), "/referrals/", [this, queued, reply = std::move(reply)](Response r) {
+        if (queued && r.status == 201 && outbox_queued_) outbox_queued_();
+        reply(std::move(r));
+    });
+}
+
+void Pipeline::record_rejection(const Actor& actor, const std::string& patient, std::string_view reason,
+                                std::size_t issues, Response response, Reply reply) {
+    store::WriteSet writes;
+    audit::AuditEvent e;
+    e.action = audit::AuditAction::rejected;
+    e.actor_organisation = actor.ods;
+    e.actor_client = actor.client;
+    e.actor_role = actor.role;
+    e.patient = patient;
+    e.outcome = audit::outcome::denied;
+    e.detail = audit::Detail().add("reason", reason).add("status", response.status).add("issues", issues).text();
+    writes.audit.push_back(std::move(e));
+    // The sender's answer does not wait on the log's fate: a rejection stores nothing else.
+    store_.commit(std::move(writes), [reply = std::move(reply), response = std::move(response)](
+                                         store::CommitResult) mutable { reply(std::move(response)); });
 }
 
 void Pipeline::commit(store::WriteSet writes, std::string location_base, Reply reply) {
@@ -484,7 +625,35 @@ void Pipeline::commit(store::WriteSet writes, std::string location_base, Reply r
     });
 }
 
-Response Pipeline::read_referral(const Request& request, const Screened& screened) {
+void Pipeline::read_referral(const Request& request, const Screened& screened, Reply reply) {
+    Response r = render_referral(request, screened);
+    if (r.status != 200) return reply(std::move(r));
+    // Who viewed whose referral is logged before they see it.
+    const auto config = this->config();
+    const Actor actor = actor_of(screened.principal, *config,
+                                 screened.principal.roles.has(config::Role::admin) ? "admin" : "submitter");
+    std::error_code ignored;
+    store::StoredMessage viewed;
+    viewed.id = screened.parameter;
+    if (auto m = store_.find_message(screened.parameter, ignored)) {
+        viewed.nhs_number = m->nhs_number;
+        viewed.referral_id = m->referral_id;
+    }
+    store::WriteSet writes;
+    writes.audit.push_back(message_event(audit::AuditAction::read, actor, viewed, audit::outcome::success,
+                                         audit::Detail().add("format", r.content_type).text()));
+    store_.commit(std::move(writes), [this, reply = std::move(reply), r = std::move(r)](store::CommitResult result) mutable {
+        if (result.error) {
+            Response unavailable = reject(Rejection::store_unavailable, 503, "transient",
+                                          "the read could not be recorded; nothing was disclosed");
+            unavailable.headers.emplace_back("Retry-After", "1");
+            return reply(std::move(unavailable));
+        }
+        reply(std::move(r));
+    });
+}
+
+Response Pipeline::render_referral(const Request& request, const Screened& screened) {
     std::error_code error;
     auto message = store_.find_message(screened.parameter, error);
     if (error) {

@@ -10,11 +10,13 @@
 //     media      415 / 406, and 413 on a declared Content-Length over the route's limit
 //   handle (with the body)
 //     decode     400 not readable, 422 readable but invalid (e.g. NHS number fails mod-11)
-//     store      the message committed durably; 503 when the store cannot
+//     policy     route, agreement and consent per recipient, minimised copies;
+//                422 for a closed service or when no recipient may receive it
+//     store      the message and its outbox rows committed durably; 503 when the store cannot
 //     reply      201 with Location, or the original result for an idempotent repeat
 //
-// Routing, policy, minimisation and the audit log (DESIGN.md) join between
-// decode and store; their rows go into the same write set and commit.
+// The audit log (DESIGN.md) joins between decode and store; its rows go
+// into the same write set and commit.
 // No sockets here: the session and the HTTP fuzz target both drive it.
 
 #include <atomic>
@@ -26,10 +28,14 @@
 #include <string>
 
 #include "config/config.hpp"
+#include "http/audit_api.hpp"
 #include "http/auth.hpp"
+#include "http/disclosures.hpp"
 #include "http/exchange.hpp"
 #include "http/metrics.hpp"
 #include "http/rate_limiter.hpp"
+#include "policy/directory.hpp"
+#include "policy/routing.hpp"
 #include "store/store.hpp"
 
 namespace carebridge::gateway::http {
@@ -47,6 +53,7 @@ class Pipeline {
 public:
     using Reply = std::function<void(Response)>;
 
+    // The config must build a directory (config::load_config checks it); see reload().
     Pipeline(std::shared_ptr<const config::Config> config, store::Store& store, Metrics& metrics);
 
     // A response when the request is turned away on its header alone; nullopt
@@ -57,9 +64,13 @@ public:
     // once, possibly on another thread (after the store's commit).
     void handle(Request request, const Screened& screened, Reply reply);
 
-    // SIGHUP: new requests see the new config; requests in flight finish on theirs.
-    void reload(std::shared_ptr<const config::Config> config);
+    // SIGHUP: new requests see the new config and directory; requests in
+    // flight finish on theirs. False with `error` when the directory does not
+    // build from it (the old one stays).
+    bool reload(std::shared_ptr<const config::Config> config, std::string& error);
     std::shared_ptr<const config::Config> config() const;
+    // The partnership directory; null when the config routes nothing (an intake-only gateway).
+    std::shared_ptr<const policy::Directory> directory() const;
 
     // SIGTERM: every new request gets 503 and the connection is closed.
     void start_draining() { draining_.store(true); }
@@ -67,21 +78,30 @@ public:
 
     Metrics& metrics() { return metrics_; }
 
+    // Called after a commit that queued outbox rows (the delivery worker's wake-up).
+    void on_outbox_queued(std::function<void()> queued) { outbox_queued_ = std::move(queued); }
+
 private:
     Response reject(Rejection reason, unsigned status, std::string_view code, std::string message);
     void intake(Request request, const Screened& screened, Reply reply);
     void intake_export(Request request, const Screened& screened, Reply reply);
-    Response read_referral(const Request& request, const Screened& screened);
+    void read_referral(const Request& request, const Screened& screened, Reply reply);
+    Response render_referral(const Request& request, const Screened& screened);
+    void record_rejection(const Actor& actor, const std::string& patient, std::string_view reason,
+                          std::size_t issues, Response response, Reply reply);
     Response translate(const Request& request);
     Response ready();
     void commit(store::WriteSet writes, std::string location_base, Reply reply);
 
     mutable std::mutex config_mutex_;
     std::shared_ptr<const config::Config> config_;
+    std::shared_ptr<const policy::Directory> directory_;
     store::Store& store_;
     Metrics& metrics_;
     RateLimiter rate_limiter_;
     std::atomic<bool> draining_{false};
+    std::function<void()> outbox_queued_;
+    std::shared_ptr<AuditVerifier> audit_verifier_;  // /audit/verification's cached check
 };
 
 // A FHIR OperationOutcome with one issue, for errors the pipeline itself raises.

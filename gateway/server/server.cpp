@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "delivery/delivery_worker.hpp"
 #include "http/pipeline.hpp"
 #include "server/session.hpp"
 #include "store/store.hpp"
@@ -96,6 +97,18 @@ public:
             if (!tls_) return false;
         }
         pipeline_.emplace(config_, *store_, metrics_);
+        // Partners' endpoints are looked up in the config as it is now, so a
+        // reload that moves a webhook reaches the items already queued.
+        delivery_.emplace(*store_, delivery::DeliveryOptions{},
+                          [this](const store::OutboxItem& item) -> std::optional<delivery::PushEndpoint> {
+                              const auto config = pipeline_->config();
+                              const auto* organisation = config->organisation(item.recipient);
+                              if (!organisation || !organisation->endpoint) return std::nullopt;
+                              const auto& e = *organisation->endpoint;
+                              return delivery::PushEndpoint{e.url, e.bearer_token_env, e.client_certificate_file,
+                                                            e.client_key_file, e.ca_file, e.allow_plain_http};
+                          });
+        pipeline_->on_outbox_queued([this] { delivery_->wake(); });
         sessions_.emplace(*pipeline_, metrics_);
         sessions_->incoming_directory = incoming;
         sessions_->access_log = options_.access_log;
@@ -129,6 +142,8 @@ public:
             signals.emplace(io_, SIGTERM, SIGINT, SIGHUP);
             wait_for_signal(*signals);
         }
+        std::string delivery_error;
+        if (!delivery_->start(delivery_error)) note("delivery worker did not start: " + delivery_error);
         do_accept();
         const auto& cfg = *config_;
         const unsigned threads = cfg.threads > 0 ? cfg.threads : std::max(1u, std::thread::hardware_concurrency());
@@ -136,6 +151,8 @@ public:
         for (unsigned i = 1; i < threads; ++i) pool.emplace_back([this] { io_.run(); });
         io_.run();
         for (auto& t : pool) t.join();
+        // Attempts in flight stay pending in the outbox; the next start resumes them.
+        delivery_->stop();
         // Everything acknowledged is already durable; this commits what is queued
         // behind it and closes the file cleanly.
         store_->close();
@@ -157,8 +174,7 @@ public:
             note("config reload: the listener, TLS and store keep their running values until a restart");
         fresh->listener = current->listener;
         fresh->store = current->store;
-        pipeline_->reload(std::make_shared<const config::Config>(std::move(*fresh)));
-        return true;
+        return pipeline_->reload(std::make_shared<const config::Config>(std::move(*fresh)), error);
     }
 
 private:
@@ -231,6 +247,7 @@ private:
     http::Metrics metrics_;
     std::unique_ptr<store::Store> store_;
     std::optional<http::Pipeline> pipeline_;
+    std::optional<delivery::DeliveryWorker> delivery_;
     std::optional<SessionContext> sessions_;
     net::io_context io_;
     std::optional<net::ssl::context> tls_;
