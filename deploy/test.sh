@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up and runs every test:
 #   1. installs what is missing (Debian packages; FHIR.js from npm, the
-#      independent validator the FHIR output is checked with), builds Debug
+#      independent validator the FHIR output is checked with; Chromium and
+#      playwright-core for the auditor page's browser test), builds Debug
 #      with tests, runs ctest;
 #   2. builds the tests again under AddressSanitizer + UndefinedBehaviorSanitizer
 #      and runs them;
@@ -26,6 +27,7 @@ done
 ./deploy/install-deps.sh
 mkdir -p build
 ./deploy/install-fhir-validator.sh
+./deploy/install-browser-test.sh
 fuzz_seconds=${FUZZ_SECONDS:-20}
 jobs=$(nproc 2>/dev/null || echo 2)
 export CTEST_OUTPUT_ON_FAILURE=1

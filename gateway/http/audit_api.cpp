@@ -1,0 +1,1392 @@
+#include "http/audit_api.hpp"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cstdio>
+#include <filesystem>
+#include <future>
+#include <map>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "audit/audit_event.hpp"
+#include "audit/detail.hpp"
+#include "audit/entry_bytes.hpp"
+#include "audit/merkle.hpp"
+#include "http/pipeline.hpp"
+#include "model/validate.hpp"
+#include "store/sqlite_audit.hpp"
+
+namespace carebridge::gateway::http {
+namespace {
+
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+using audit::AuditAction;
+using audit::AuditEntry;
+
+constexpr std::size_t default_page = 100;
+// A report covers one person's whole history; past this many entries it says it was cut short.
+constexpr std::size_t largest_report = 10'000;
+
+constexpr std::string_view nhs_number_system = "https://fhir.nhs.uk/Id/nhs-number";
+constexpr std::string_view ods_system = "https://fhir.nhs.uk/Id/ods-organization-code";
+constexpr std::string_view action_system = "urn:carebridge:audit-action";
+
+// ---- requests ----------------------------------------------------------------
+
+std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+// application/x-www-form-urlencoded, as a browser's URLSearchParams writes it.
+std::string percent_decoded(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (c == '+') {
+            out += ' ';
+        } else if (c == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 && hex_value(text[i + 2]) >= 0) {
+            out += static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
+            i += 2;
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
+// The query string's parameters, decoded; the first of a repeated name counts.
+class QueryParameters {
+public:
+    explicit QueryParameters(std::string_view target) {
+        const auto q = target.find('?');
+        if (q == std::string_view::npos) return;
+        std::string_view query = target.substr(q + 1);
+        while (!query.empty()) {
+            const auto amp = query.find('&');
+            const std::string_view pair = query.substr(0, amp);
+            query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+            if (pair.empty()) continue;
+            const auto eq = pair.find('=');
+            std::string name = percent_decoded(pair.substr(0, eq));
+            std::string value = eq == std::string_view::npos ? std::string() : percent_decoded(pair.substr(eq + 1));
+            if (!values_.contains(name)) values_.emplace(std::move(name), std::move(value));
+        }
+    }
+    // Empty when absent.
+    std::string get(const std::string& name) const {
+        const auto it = values_.find(name);
+        return it == values_.end() ? std::string() : it->second;
+    }
+    bool has(const std::string& name) const { return values_.contains(name); }
+
+private:
+    std::map<std::string, std::string> values_;
+};
+
+std::optional<std::uint64_t> parse_count(std::string_view text) {
+    std::uint64_t value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+    return value;
+}
+
+// The media type an Accept header prefers among `offers` (RFC 9110 q-values,
+// wildcards); the first offer when the header is absent or says */*.
+// nullopt when it accepts none of them.
+std::optional<std::string_view> preferred(std::string_view accept, std::initializer_list<std::string_view> offers) {
+    const auto trim = [](std::string_view s) {
+        while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+        while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+        return s;
+    };
+    if (trim(accept).empty()) return *offers.begin();
+    std::optional<std::string_view> best;
+    double best_q = 0;
+    int best_specificity = -1;
+    for (std::string_view offer : offers) {
+        double q = -1;
+        int specificity = -1;
+        std::string_view rest = accept;
+        while (!rest.empty()) {
+            const auto comma = rest.find(',');
+            const std::string_view range = rest.substr(0, comma);
+            rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+            const std::string_view type = trim(range.substr(0, range.find(';')));
+            double range_q = 1;
+            if (const auto qpos = range.find("q="); qpos != std::string_view::npos)
+                range_q = std::strtod(std::string(range.substr(qpos + 2)).c_str(), nullptr);
+            int s = -1;
+            if (type == "*/*")
+                s = 0;
+            else if (type.ends_with("/*") && offer.starts_with(type.substr(0, type.size() - 1)))
+                s = 1;
+            else if (type == offer)
+                s = 2;
+            if (s > specificity) {
+                specificity = s;
+                q = range_q;
+            }
+        }
+        if (specificity >= 0 && q > 0 && (q > best_q || (q == best_q && specificity > best_specificity))) {
+            best = offer;
+            best_q = q;
+            best_specificity = specificity;
+        }
+    }
+    return best;
+}
+
+// ---- responses -----------------------------------------------------------------
+
+void key(JsonWriter& w, std::string_view name) { w.Key(name.data(), static_cast<rapidjson::SizeType>(name.size())); }
+void string(JsonWriter& w, std::string_view value) {
+    w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+}
+void field(JsonWriter& w, std::string_view name, std::string_view value) {
+    key(w, name);
+    string(w, value);
+}
+
+Response json_response(const rapidjson::StringBuffer& buffer, std::string content_type = "application/json") {
+    Response r;
+    r.content_type = std::move(content_type);
+    r.body.assign(buffer.GetString(), buffer.GetSize());
+    return r;
+}
+
+Response bad_request(std::string_view what) { return outcome_response(400, "error", "invalid", what); }
+Response not_found(std::string_view what) { return outcome_response(404, "error", "not-found", what); }
+
+Response store_unavailable() {
+    Response r = outcome_response(503, "error", "transient", "the audit log is not reachable; retry shortly");
+    r.headers.emplace_back("Retry-After", "1");
+    return r;
+}
+
+// ---- who is asking -------------------------------------------------------------
+
+// The caller as the log names it, and how much of the log it may read.
+struct Reader {
+    std::string ods;     // its organisation's ODS code
+    std::string role;    // the role it reads in: auditor, admin or partner
+    bool everything = false;  // auditor or admin; else only its own organisation's entries
+};
+
+Reader reader_of(const Principal& principal, const config::Config* config) {
+    Reader reader;
+    const config::Organisation* organisation = config ? config->organisation(principal.organisation) : nullptr;
+    reader.ods = organisation ? organisation->ods_code : principal.organisation;
+    if (principal.roles.has(config::Role::auditor))
+        reader.role = "auditor";
+    else if (principal.roles.has(config::Role::admin))
+        reader.role = "admin";
+    else
+        reader.role = "partner";
+    reader.everything = reader.role != "partner";
+    return reader;
+}
+
+bool visible(const Reader& reader, const audit::AuditEvent& event) {
+    return reader.everything || (!reader.ods.empty() &&
+                                 (event.actor_organisation == reader.ods || event.recipient == reader.ods));
+}
+
+// The read this request makes, for the log.
+audit::AuditEvent read_event(const Reader& reader, const Principal& principal, std::string patient,
+                             std::string detail) {
+    audit::AuditEvent e;
+    e.action = AuditAction::read;
+    e.actor_organisation = reader.ods;
+    e.actor_client = principal.client;
+    e.actor_role = reader.role;
+    e.patient = std::move(patient);
+    e.outcome = std::string(audit::outcome::success);
+    e.detail = std::move(detail);
+    return e;
+}
+
+// Records the read, then answers: the log holds every read before anything is disclosed.
+void record_then_reply(const AuditApi& api, audit::AuditEvent read, Response response, AuditReply reply) {
+    store::WriteSet writes;
+    writes.audit.push_back(std::move(read));
+    api.store.commit(std::move(writes), [response = std::move(response),
+                                         reply = std::move(reply)](store::CommitResult result) mutable {
+        reply(result.error ? store_unavailable() : std::move(response));
+    });
+}
+
+// ---- filters -------------------------------------------------------------------
+
+// YYYY-MM-DD with a real calendar day.
+std::optional<std::chrono::year_month_day> calendar_day(std::string_view text) {
+    if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
+    const auto number = [&](std::size_t from, std::size_t count) -> std::optional<unsigned> {
+        unsigned value = 0;
+        const auto [end, ec] = std::from_chars(text.data() + from, text.data() + from + count, value);
+        if (ec != std::errc() || end != text.data() + from + count) return std::nullopt;
+        return value;
+    };
+    const auto y = number(0, 4), m = number(5, 2), d = number(8, 2);
+    if (!y || !m || !d) return std::nullopt;
+    const std::chrono::year_month_day day{std::chrono::year(static_cast<int>(*y)), std::chrono::month(*m),
+                                          std::chrono::day(*d)};
+    if (!day.ok()) return std::nullopt;
+    return day;
+}
+
+// A time bound as the log's instants are written. A day alone is its
+// start, or, as an upper bound, the start of the next day, so to=2026-11-23
+// takes in the whole of the 23rd. nullopt when it is neither a day nor an instant.
+std::optional<std::string> time_bound(std::string_view text, bool upper) {
+    if (audit::is_instant(text)) return std::string(text);
+    if (text.size() == 20 && text.back() == 'Z') {  // no milliseconds
+        std::string with = std::string(text.substr(0, 19)) + ".000Z";
+        if (audit::is_instant(with)) return with;
+    }
+    const auto day = calendar_day(text);
+    if (!day) return std::nullopt;
+    const std::chrono::sys_days start = upper ? std::chrono::sys_days(*day) + std::chrono::days(1)
+                                              : std::chrono::sys_days(*day);
+    return audit::format_instant(start);
+}
+
+bool is_code(std::string_view text, std::size_t longest) {
+    if (text.empty() || text.size() > longest) return false;
+    return std::all_of(text.begin(), text.end(), [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_' ||
+               c == '.';
+    });
+}
+
+std::string digits_only(std::string_view text) {
+    std::string digits;
+    for (char c : text)
+        if (c != ' ') digits += c;
+    return digits;
+}
+
+// An NHS number as the log holds it (spaces of the display form removed);
+// nullopt when it is not a valid one.
+std::optional<std::string> nhs_number(std::string_view text) {
+    std::string digits = digits_only(text);
+    if (!model::is_valid_nhs_number(digits)) return std::nullopt;
+    return digits;
+}
+
+// An organisation as the log names it: its ODS code, found by id, code or
+// alias; a code the config no longer knows is taken as written (the entries
+// of an organisation that left the partnership stay searchable).
+std::optional<std::string> organisation_code(const config::Config* config, std::string_view text) {
+    if (const config::Organisation* o = config ? config->organisation(text) : nullptr) return o->ods_code;
+    if (config)  // by its name, as the page's list shows it
+        for (const config::Organisation& o : config->organisations)
+            if (o.name.size() == text.size() &&
+                std::equal(o.name.begin(), o.name.end(), text.begin(), [](char a, char b) {
+                    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+                }))
+                return o.ods_code;
+    // Ten digits are an NHS number typed in the wrong box: refused, so it never reaches the log's detail.
+    if (text.size() == 10 && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        return std::nullopt;
+    if (!is_code(text, 16)) return std::nullopt;
+    return std::string(text);
+}
+
+// The filters of /audit/events and what the read records about them.
+struct Filters {
+    audit::AuditQuery query;
+    audit::Detail detail;  // the filters except the NHS number, which goes in the entry's patient field
+};
+
+// A 400 when a filter is malformed; 403 when a partner asks about another organisation.
+std::optional<Response> parse_filters(const QueryParameters& params, const Reader& reader,
+                                      const config::Config* config, Filters& filters) {
+    audit::AuditQuery& query = filters.query;
+    if (const std::string nhs = params.get("nhs"); !nhs.empty()) {
+        const auto number = nhs_number(nhs);
+        if (!number) return bad_request("nhs= takes a valid NHS number (ten digits, modulus 11)");
+        query.patient = *number;
+    }
+    if (const std::string organisation = params.get("organisation"); !organisation.empty()) {
+        const auto code = organisation_code(config, organisation);
+        if (!code) return bad_request("organisation= takes an organisation's id, ODS code or alias");
+        query.organisation = *code;
+        filters.detail.add("organisation", *code);
+    }
+    if (!reader.everything) {
+        if (!query.organisation.empty() && query.organisation != reader.ods)
+            return outcome_response(403, "error", "forbidden",
+                                    "a partner reads only its own organisation's entries");
+        query.organisation = reader.ods;
+    }
+    if (const std::string recipient = params.get("recipient"); !recipient.empty()) {
+        const auto code = organisation_code(config, recipient);
+        if (!code) return bad_request("recipient= takes an organisation's id, ODS code or alias");
+        query.recipient = *code;
+        filters.detail.add("recipient", *code);
+    }
+    if (const std::string actions = params.get("action"); !actions.empty()) {
+        std::vector<std::string> names;
+        std::string_view rest = actions;
+        while (!rest.empty()) {
+            const auto comma = rest.find(',');
+            const std::string_view name = rest.substr(0, comma);
+            rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+            if (name.empty()) continue;
+            const auto action = audit::parse_action(name);
+            if (!action)
+                return bad_request("action= takes audit actions such as received, policy-decision, disclosed, "
+                                   "delivered, read (comma-separated)");
+            query.actions.push_back(*action);
+            names.emplace_back(name);
+        }
+        filters.detail.add("action", names);
+    }
+    if (const std::string outcome = params.get("outcome"); !outcome.empty()) {
+        if (!is_code(outcome, 32)) return bad_request("outcome= takes an outcome word such as success, denied, failed");
+        query.outcome = outcome;
+        filters.detail.add("outcome", outcome);
+    }
+    for (const char* name : {"from", "to"}) {
+        const std::string text = params.get(name);
+        if (text.empty()) continue;
+        const bool upper = std::string_view(name) == "to";
+        const auto bound = time_bound(text, upper);
+        if (!bound)
+            return bad_request(std::string(name) + "= takes a day (2026-11-23) or an instant (2026-11-23T05:30:00.000Z)");
+        (upper ? query.to : query.from) = *bound;
+        filters.detail.add(name, *bound);
+    }
+    const std::string order = params.get("order");
+    if (!order.empty() && order != "asc" && order != "desc") return bad_request("order= takes asc or desc");
+    query.newest_first = order == "desc";
+    if (const std::string after = params.get("after"); !after.empty()) {
+        const auto cursor = parse_count(after);
+        if (!cursor) return bad_request("after= takes the `next` cursor of the previous page");
+        (query.newest_first ? query.before_seq : query.after_seq) = *cursor;
+        filters.detail.add("after", *cursor);
+    }
+    query.limit = default_page;
+    if (const std::string limit = params.get("limit"); !limit.empty()) {
+        const auto value = parse_count(limit);
+        if (!value || *value == 0 || *value > audit::max_page)
+            return bad_request("limit= takes 1.." + std::to_string(audit::max_page));
+        query.limit = static_cast<std::size_t>(*value);
+    }
+    if (query.newest_first) filters.detail.add("order", "desc");
+    return std::nullopt;
+}
+
+// One page of entries; `more` says whether another follows now.
+std::vector<AuditEntry> find_page(store::Store& store, audit::AuditQuery query, bool& more, std::error_code& error) {
+    const std::size_t wanted = std::clamp<std::size_t>(query.limit, 1, audit::max_page);
+    query.limit = wanted + 1;  // one more says whether a next page exists
+    auto entries = store.find_audit_entries(query, error);
+    more = entries.size() > wanted;
+    if (more) entries.resize(wanted);
+    return entries;
+}
+
+std::optional<AuditEntry> find_entry(store::Store& store, std::uint64_t seq, std::error_code& error) {
+    audit::AuditQuery query;
+    query.after_seq = seq - 1;
+    query.limit = 1;
+    auto entries = store.find_audit_entries(query, error);
+    if (error || entries.empty() || entries.front().seq != seq) return std::nullopt;
+    return std::move(entries.front());
+}
+
+// ---- entries as JSON -------------------------------------------------------------
+
+void write_entry(JsonWriter& w, const AuditEntry& entry) {
+    const audit::AuditEvent& e = entry.event;
+    key(w, "seq");
+    w.Uint64(entry.seq);
+    field(w, "time", e.time);
+    field(w, "action", audit::to_string(e.action));
+    field(w, "actor_organisation", e.actor_organisation);
+    field(w, "actor_client", e.actor_client);
+    field(w, "actor_role", e.actor_role);
+    field(w, "patient", e.patient);
+    field(w, "message_id", e.message_id);
+    field(w, "referral_id", e.referral_id);
+    field(w, "recipient", e.recipient);
+    field(w, "purpose", e.purpose);
+    field(w, "lawful_basis", e.lawful_basis);
+    field(w, "consent_reference", e.consent_reference);
+    field(w, "outcome", e.outcome);
+    field(w, "detail", e.detail);  // the exact text that was hashed
+    field(w, "previous_hash", entry.previous_hash);
+    field(w, "hash", entry.hash);
+}
+
+// {ODS code: name} for the organisations a page names, so a reader sees who "DBF01" is.
+void write_organisations(JsonWriter& w, const std::vector<AuditEntry>& entries, const config::Config* config) {
+    std::map<std::string, std::string> names;
+    if (config)
+        for (const AuditEntry& entry : entries)
+            for (const std::string* code : {&entry.event.actor_organisation, &entry.event.recipient})
+                if (!code->empty() && !names.contains(*code))
+                    if (const config::Organisation* o = config->organisation(*code)) names.emplace(*code, o->name);
+    key(w, "organisations");
+    w.StartObject();
+    for (const auto& [code, name] : names) field(w, code, name);
+    w.EndObject();
+}
+
+void write_checkpoint(JsonWriter& w, const audit::Checkpoint& checkpoint) {
+    w.StartObject();
+    key(w, "tree_size");
+    w.Uint64(checkpoint.tree_size);
+    field(w, "root_hash", audit::to_hex(checkpoint.root_hash));
+    field(w, "time", checkpoint.time);
+    field(w, "signature", checkpoint.signature);
+    field(w, "key_id", checkpoint.key_id);
+    w.EndObject();
+}
+
+void write_hashes(JsonWriter& w, const std::vector<audit::Hash>& hashes) {
+    w.StartArray();
+    for (const audit::Hash& hash : hashes) string(w, audit::to_hex(hash));
+    w.EndArray();
+}
+
+// The path and query of the next page: this request's with after= moved on.
+std::string next_link(std::string_view target, std::uint64_t cursor) {
+    std::string link(path_of(target));
+    std::string query;
+    const auto q = target.find('?');
+    std::string_view rest = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
+    while (!rest.empty()) {
+        const auto amp = rest.find('&');
+        const std::string_view pair = rest.substr(0, amp);
+        rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+        if (pair.empty() || pair.substr(0, pair.find('=')) == "after") continue;
+        query += query.empty() ? "" : "&";
+        query += pair;
+    }
+    query += query.empty() ? "" : "&";
+    query += "after=" + std::to_string(cursor);
+    return link + "?" + query;
+}
+
+// ---- CSV ---------------------------------------------------------------------------
+
+// RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled.
+// Values are written exactly as stored (no spreadsheet-formula mangling) so the
+// hashes can be recomputed from the file.
+void csv_field(std::string& out, std::string_view value) {
+    if (value.find_first_of(",\"\r\n") == std::string_view::npos) {
+        out += value;
+        return;
+    }
+    out += '"';
+    for (char c : value) {
+        if (c == '"') out += '"';
+        out += c;
+    }
+    out += '"';
+}
+
+std::string csv_of(const std::vector<AuditEntry>& entries) {
+    std::string out =
+        "seq,time,action,actor_organisation,actor_client,actor_role,patient,message_id,referral_id,recipient,"
+        "purpose,lawful_basis,consent_reference,outcome,detail,previous_hash,hash\r\n";
+    for (const AuditEntry& entry : entries) {
+        const audit::AuditEvent& e = entry.event;
+        out += std::to_string(entry.seq);
+        for (std::string_view value :
+             {std::string_view(e.time), audit::to_string(e.action), std::string_view(e.actor_organisation),
+              std::string_view(e.actor_client), std::string_view(e.actor_role), std::string_view(e.patient),
+              std::string_view(e.message_id), std::string_view(e.referral_id), std::string_view(e.recipient),
+              std::string_view(e.purpose), std::string_view(e.lawful_basis), std::string_view(e.consent_reference),
+              std::string_view(e.outcome), std::string_view(e.detail), std::string_view(entry.previous_hash),
+              std::string_view(entry.hash)}) {
+            out += ',';
+            csv_field(out, value);
+        }
+        out += "\r\n";
+    }
+    return out;
+}
+
+// ---- FHIR AuditEvent (IHE BALP patterns) --------------------------------------------
+
+void coding(JsonWriter& w, std::string_view system, std::string_view code, std::string_view display = {}) {
+    w.StartObject();
+    field(w, "system", system);
+    field(w, "code", code);
+    if (!display.empty()) field(w, "display", display);
+    w.EndObject();
+}
+
+void codeable_concept(JsonWriter& w, std::string_view system, std::string_view code, std::string_view display) {
+    w.StartObject();
+    key(w, "coding");
+    w.StartArray();
+    coding(w, system, code, display);
+    w.EndArray();
+    w.EndObject();
+}
+
+constexpr std::string_view dicom = "http://dicom.nema.org/resources/ontology/DCM";
+constexpr std::string_view lifecycle = "http://terminology.hl7.org/CodeSystem/iso-21089-lifecycle";
+constexpr std::string_view rest_event = "http://terminology.hl7.org/CodeSystem/audit-event-type";
+constexpr std::string_view restful = "http://hl7.org/fhir/restful-interaction";
+
+// How each action is typed: the BALP pattern it follows.
+struct EventShape {
+    std::string_view type_system, type_code, type_display;
+    std::string_view subtype_system, subtype_code, subtype_display;  // empty: only the carebridge action subtype
+    std::string_view fhir_action;                                    // C R U D E
+};
+
+EventShape shape_of(const audit::AuditEvent& e) {
+    switch (e.action) {
+        // PrivacyDisclosure (source side): Export, subtype disclose.
+        case AuditAction::disclosed: return {dicom, "110106", "Export", lifecycle, "disclose", "Disclose", "R"};
+        case AuditAction::delivered:
+        case AuditAction::delivery_failed:
+        case AuditAction::dead_lettered:
+        case AuditAction::retried: return {dicom, "110106", "Export", lifecycle, "transmit", "Transmit", "R"};
+        case AuditAction::received:
+        case AuditAction::rejected: return {dicom, "110107", "Import", lifecycle, "receive", "Receive", "C"};
+        case AuditAction::translated: return {dicom, "110100", "Application Activity", lifecycle, "transform", "Transform", "E"};
+        // An authorisation decision (BALP AuthZconsent): Security Alert, the decision made.
+        case AuditAction::policy_decision: return {dicom, "110113", "Security Alert", {}, {}, {}, "E"};
+        // BALP Query for searches of the log, PatientRead for a record or inbox item viewed.
+        case AuditAction::read:
+            if (e.detail.find("\"query\":") != std::string::npos)
+                return {rest_event, "rest", "RESTful Operation", restful, "search-type", "search type", "E"};
+            return {rest_event, "rest", "RESTful Operation", restful, "read", "read", "R"};
+        case AuditAction::status_changed: return {rest_event, "rest", "RESTful Operation", restful, "update", "update", "U"};
+        case AuditAction::config_changed: return {dicom, "110100", "Application Activity", {}, {}, {}, "E"};
+        case AuditAction::purged: return {dicom, "110100", "Application Activity", lifecycle, "destroy", "Destroy", "D"};
+    }
+    return {dicom, "110100", "Application Activity", {}, {}, {}, "E"};
+}
+
+// R4 outcome codes: 0 success, 4 minor failure (refused), 8 serious failure.
+std::string_view outcome_code(std::string_view outcome) {
+    if (outcome == audit::outcome::success || outcome == "allow") return "0";
+    if (outcome == audit::outcome::denied || outcome == "deny") return "4";
+    if (outcome == audit::outcome::failed) return "8";
+    return outcome.empty() ? "0" : "4";
+}
+
+// The partnership's purposes as HL7 v3 ActReason purposes of use.
+std::optional<std::pair<std::string_view, std::string_view>> purpose_of_use(std::string_view purpose) {
+    if (purpose == "direct-care") return std::pair{std::string_view("TREAT"), std::string_view("treatment")};
+    if (purpose == "safeguarding") return std::pair{std::string_view("PUBHLTH"), std::string_view("public health")};
+    if (purpose == "care-coordination") return std::pair{std::string_view("COC"), std::string_view("coordination of care")};
+    if (purpose == "commissioning") return std::pair{std::string_view("HOPERAT"), std::string_view("healthcare operations")};
+    return std::nullopt;
+}
+
+void purpose_concept(JsonWriter& w, std::string_view purpose) {
+    w.StartObject();
+    if (const auto code = purpose_of_use(purpose)) {
+        key(w, "coding");
+        w.StartArray();
+        coding(w, "http://terminology.hl7.org/CodeSystem/v3-ActReason", code->first, code->second);
+        w.EndArray();
+    }
+    field(w, "text", purpose);
+    w.EndObject();
+}
+
+void organisation_reference(JsonWriter& w, std::string_view code, const config::Config* config) {
+    w.StartObject();
+    key(w, "identifier");
+    w.StartObject();
+    field(w, "system", ods_system);
+    field(w, "value", code);
+    w.EndObject();
+    if (const config::Organisation* o = config ? config->organisation(code) : nullptr) field(w, "display", o->name);
+    w.EndObject();
+}
+
+void detail_value(JsonWriter& w, std::string_view type, std::string_view value) {
+    if (value.empty()) return;
+    w.StartObject();
+    field(w, "type", type);
+    field(w, "valueString", value);
+    w.EndObject();
+}
+
+// A UUID for the entry's fullUrl, from its hash: stable across exports.
+std::string uuid_of(std::string_view hash) {
+    if (hash.size() < 32) return "00000000-0000-4000-8000-000000000000";
+    std::string h(hash.substr(0, 32));
+    h[12] = '4';
+    h[16] = "89ab"[hex_value(h[16]) & 3];
+    return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20, 12);
+}
+
+void write_audit_event(JsonWriter& w, const AuditEntry& entry, const config::Config* config) {
+    const audit::AuditEvent& e = entry.event;
+    const EventShape shape = shape_of(e);
+    w.StartObject();
+    field(w, "resourceType", "AuditEvent");
+    field(w, "id", "carebridge-audit-" + std::to_string(entry.seq));
+    key(w, "type");
+    coding(w, shape.type_system, shape.type_code, shape.type_display);
+    key(w, "subtype");
+    w.StartArray();
+    if (!shape.subtype_code.empty()) coding(w, shape.subtype_system, shape.subtype_code, shape.subtype_display);
+    coding(w, action_system, audit::to_string(e.action));  // the log's own word, so nothing is lost
+    w.EndArray();
+    field(w, "action", shape.fhir_action);
+    field(w, "recorded", e.time);
+    field(w, "outcome", outcome_code(e.outcome));
+    if (!e.outcome.empty()) field(w, "outcomeDesc", e.outcome);
+    if (!e.purpose.empty()) {
+        key(w, "purposeOfEvent");
+        w.StartArray();
+        purpose_concept(w, e.purpose);
+        w.EndArray();
+    }
+
+    key(w, "agent");
+    w.StartArray();
+    {  // who acted: the source of a disclosure, the client of a read (BALP's Source Role ID)
+        w.StartObject();
+        key(w, "type");
+        codeable_concept(w, dicom, "110153", "Source Role ID");
+        if (!e.actor_role.empty()) {
+            key(w, "role");
+            w.StartArray();
+            w.StartObject();
+            field(w, "text", e.actor_role);
+            w.EndObject();
+            w.EndArray();
+        }
+        key(w, "who");
+        if (!e.actor_organisation.empty())
+            organisation_reference(w, e.actor_organisation, config);
+        else {
+            w.StartObject();
+            field(w, "display", "carebridge gateway");
+            w.EndObject();
+        }
+        if (!e.actor_client.empty()) field(w, "altId", e.actor_client);
+        key(w, "requestor");
+        w.Bool(true);
+        if (!e.purpose.empty()) {
+            key(w, "purposeOfUse");
+            w.StartArray();
+            purpose_concept(w, e.purpose);
+            w.EndArray();
+        }
+        w.EndObject();
+    }
+    if (!e.recipient.empty()) {  // the recipient of a disclosure, or the one a decision was about
+        w.StartObject();
+        key(w, "type");
+        codeable_concept(w, dicom, "110152", "Destination Role ID");
+        key(w, "who");
+        organisation_reference(w, e.recipient, config);
+        key(w, "requestor");
+        w.Bool(false);
+        w.EndObject();
+    }
+    w.EndArray();
+
+    key(w, "source");
+    w.StartObject();
+    field(w, "site", "carebridge");
+    key(w, "observer");
+    w.StartObject();
+    field(w, "display", "carebridge gateway");
+    w.EndObject();
+    key(w, "type");
+    w.StartArray();
+    coding(w, "http://terminology.hl7.org/CodeSystem/security-source-type", "4", "Application Server");
+    w.EndArray();
+    w.EndObject();
+
+    key(w, "entity");
+    w.StartArray();
+    if (!e.patient.empty()) {
+        w.StartObject();
+        key(w, "what");
+        w.StartObject();
+        key(w, "identifier");
+        w.StartObject();
+        field(w, "system", nhs_number_system);
+        field(w, "value", e.patient);
+        w.EndObject();
+        w.EndObject();
+        key(w, "type");
+        coding(w, "http://terminology.hl7.org/CodeSystem/audit-entity-type", "1", "Person");
+        key(w, "role");
+        coding(w, "http://terminology.hl7.org/CodeSystem/object-role", "1", "Patient");
+        w.EndObject();
+    }
+    if (!e.message_id.empty() || !e.referral_id.empty()) {  // the referral the event is about
+        w.StartObject();
+        key(w, "what");
+        w.StartObject();
+        if (!e.message_id.empty()) {
+            key(w, "identifier");
+            w.StartObject();
+            field(w, "system", "urn:ietf:rfc:3986");
+            field(w, "value", "urn:uuid:" + e.message_id);
+            w.EndObject();
+        }
+        if (!e.referral_id.empty()) field(w, "display", "referral " + e.referral_id);
+        w.EndObject();
+        key(w, "type");
+        coding(w, "http://terminology.hl7.org/CodeSystem/audit-entity-type", "2", "System Object");
+        key(w, "role");
+        coding(w, "http://terminology.hl7.org/CodeSystem/object-role", "4", "Domain Resource");
+        if (!e.referral_id.empty()) {
+            key(w, "detail");
+            w.StartArray();
+            detail_value(w, "referral_id", e.referral_id);
+            w.EndArray();
+        }
+        w.EndObject();
+    }
+    if (!e.consent_reference.empty()) {  // the consent the disclosure or decision relied on
+        w.StartObject();
+        key(w, "what");
+        w.StartObject();
+        field(w, "display", e.consent_reference);
+        w.EndObject();
+        key(w, "type");
+        coding(w, "http://terminology.hl7.org/CodeSystem/audit-entity-type", "2", "System Object");
+        field(w, "description", "consent relied on");
+        w.EndObject();
+    }
+    {  // the log entry itself: its place, links and what the fixed elements cannot hold
+        w.StartObject();
+        key(w, "what");
+        w.StartObject();
+        key(w, "identifier");
+        w.StartObject();
+        field(w, "system", "urn:carebridge:audit-log");
+        field(w, "value", std::to_string(entry.seq));
+        w.EndObject();
+        w.EndObject();
+        key(w, "type");
+        coding(w, "http://terminology.hl7.org/CodeSystem/audit-entity-type", "2", "System Object");
+        field(w, "description", "carebridge audit log entry");
+        key(w, "detail");
+        w.StartArray();
+        detail_value(w, "lawful_basis", e.lawful_basis);
+        detail_value(w, "detail", e.detail);
+        detail_value(w, "previous_hash", entry.previous_hash);
+        detail_value(w, "hash", entry.hash);
+        w.EndArray();
+        w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+}
+
+std::string fhir_bundle_of(const std::vector<AuditEntry>& entries, std::string_view target, bool more,
+                           const config::Config* config) {
+    rapidjson::StringBuffer buffer;
+    JsonWriter w(buffer);
+    w.StartObject();
+    field(w, "resourceType", "Bundle");
+    field(w, "type", "searchset");
+    key(w, "link");
+    w.StartArray();
+    w.StartObject();
+    field(w, "relation", "self");
+    field(w, "url", target);
+    w.EndObject();
+    if (more) {
+        w.StartObject();
+        field(w, "relation", "next");
+        field(w, "url", next_link(target, entries.back().seq));
+        w.EndObject();
+    }
+    w.EndArray();
+    key(w, "entry");
+    w.StartArray();
+    for (const AuditEntry& entry : entries) {
+        w.StartObject();
+        field(w, "fullUrl", "urn:uuid:" + uuid_of(entry.hash));
+        key(w, "resource");
+        write_audit_event(w, entry, config);
+        key(w, "search");
+        w.StartObject();
+        field(w, "mode", "match");
+        w.EndObject();
+        w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+    return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+// ---- the report ---------------------------------------------------------------------
+
+void html_escaped(std::string& out, std::string_view text) {
+    for (char c : text) {
+        switch (c) {
+            case '&': out += "&amp;"; break;
+            case '<': out += "&lt;"; break;
+            case '>': out += "&gt;"; break;
+            case '"': out += "&quot;"; break;
+            case '\'': out += "&#39;"; break;
+            default: out += c;
+        }
+    }
+}
+
+std::string organisation_label(std::string_view code, const config::Config* config) {
+    if (code.empty()) return "the gateway";
+    if (const config::Organisation* o = config ? config->organisation(code) : nullptr)
+        return o->name + " (" + std::string(code) + ")";
+    return std::string(code);
+}
+
+std::string_view report_verb(AuditAction action) {
+    switch (action) {
+        case AuditAction::disclosed: return "Shared with";
+        case AuditAction::delivered: return "Delivered to";
+        case AuditAction::read: return "Viewed by";
+        default: return "";
+    }
+}
+
+// A printable page: no scripts, its styles inline (the response's CSP allows only those).
+std::string report_html(std::string_view nhs, const std::vector<AuditEntry>& entries, bool truncated,
+                        const config::Config* config, std::string_view generated_at) {
+    std::string out =
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        "<title>Who saw my data</title><style>"
+        "body{font-family:system-ui,sans-serif;margin:1.5rem;color:#1a1a1a;line-height:1.4}"
+        "table{border-collapse:collapse;width:100%}th,td{border:1px solid #767676;padding:.35rem .5rem;"
+        "text-align:left;vertical-align:top}th{background:#eef1f4}caption{text-align:left;font-weight:600;"
+        "margin-bottom:.5rem}@media print{body{margin:0}a{color:inherit}}"
+        "</style></head><body>\n<h1>Who saw my data</h1>\n<p>Every disclosure, delivery and view of the records "
+        "about NHS number <strong>";
+    html_escaped(out, nhs);
+    out += "</strong> held in the carebridge audit log, oldest first. Generated ";
+    html_escaped(out, generated_at);
+    out += ".</p>\n";
+    if (entries.empty()) {
+        out += "<p>The log records no disclosure or view of this person's records.</p>\n";
+    } else {
+        out += "<table><caption>";
+        out += std::to_string(entries.size());
+        out += entries.size() == 1 ? " event" : " events";
+        out += "</caption><thead><tr><th scope=\"col\">When (UTC)</th><th scope=\"col\">What</th>"
+               "<th scope=\"col\">Who</th><th scope=\"col\">By</th><th scope=\"col\">Purpose</th>"
+               "<th scope=\"col\">Lawful basis</th><th scope=\"col\">Consent</th><th scope=\"col\">Outcome</th>"
+               "<th scope=\"col\">Log entry</th></tr></thead><tbody>\n";
+        for (const AuditEntry& entry : entries) {
+            const audit::AuditEvent& e = entry.event;
+            const bool read = e.action == AuditAction::read;
+            out += "<tr><td>";
+            html_escaped(out, e.time);
+            out += "</td><td>";
+            html_escaped(out, report_verb(e.action));
+            out += "</td><td>";
+            html_escaped(out, organisation_label(read ? e.actor_organisation : e.recipient, config));
+            out += "</td><td>";
+            html_escaped(out, read ? e.actor_client : organisation_label(e.actor_organisation, config));
+            out += "</td><td>";
+            html_escaped(out, e.purpose);
+            out += "</td><td>";
+            html_escaped(out, e.lawful_basis);
+            out += "</td><td>";
+            html_escaped(out, e.consent_reference);
+            out += "</td><td>";
+            html_escaped(out, e.outcome);
+            out += "</td><td>";
+            out += std::to_string(entry.seq);
+            out += "</td></tr>\n";
+        }
+        out += "</tbody></table>\n";
+    }
+    if (truncated)
+        out += "<p><strong>This report stops at " + std::to_string(largest_report) +
+               " events; ask the gateway's administrator for the full export.</strong></p>\n";
+    out += "<p>Each log entry is hash-linked to the one before it and covered by signed checkpoints; "
+           "its number lets an auditor prove it is in the log.</p>\n</body></html>\n";
+    return out;
+}
+
+// ---- proofs -----------------------------------------------------------------------
+
+// Signs a checkpoint of the log as it stands and waits for it: a proof is
+// asked for an entry newer than the last signed one.
+std::optional<audit::Checkpoint> sign_now(store::Store& store, std::error_code& error) {
+    std::promise<store::CommitResult> promise;
+    auto done = promise.get_future();
+    store.sign_audit_checkpoint([&promise](store::CommitResult result) { promise.set_value(std::move(result)); });
+    store::CommitResult result = done.get();
+    if (result.error) {
+        error = result.error;
+        return std::nullopt;
+    }
+    if (result.checkpoint) return result.checkpoint;
+    return store.latest_audit_checkpoint(error);  // another request signed it first
+}
+
+Response proof_mismatch() {
+    return outcome_response(500, "fatal", "exception",
+                            "the stored leaves do not match the signed checkpoint; run carebridge audit verify");
+}
+
+}  // namespace
+
+// ---- public ------------------------------------------------------------------------
+
+std::string_view to_string(AuditEndpoint endpoint) {
+    switch (endpoint) {
+        case AuditEndpoint::none: return "none";
+        case AuditEndpoint::events: return "audit_events";
+        case AuditEndpoint::event: return "audit_event";
+        case AuditEndpoint::report: return "audit_report";
+        case AuditEndpoint::latest_checkpoint: return "audit_latest_checkpoint";
+        case AuditEndpoint::consistency: return "audit_consistency";
+        case AuditEndpoint::proof: return "audit_proof";
+        case AuditEndpoint::verification: return "audit_verification";
+    }
+    return "none";
+}
+
+AuditRoute match_audit_route(Method method, std::string_view target) {
+    const std::string_view path = path_of(target);
+    AuditRoute route;
+    const auto get = [&](AuditEndpoint endpoint) {
+        route.endpoint = endpoint;
+        route.allow = "GET, HEAD";
+        route.method_ok = method == Method::get || method == Method::head;
+    };
+    const auto with_seq = [&](AuditEndpoint endpoint, std::string_view prefix) {
+        const auto seq = parse_count(path.substr(prefix.size()));
+        if (!seq || *seq == 0) return;
+        get(endpoint);
+        route.seq = *seq;
+    };
+    if (path == "/audit/events")
+        get(AuditEndpoint::events);
+    else if (path.starts_with("/audit/events/"))
+        with_seq(AuditEndpoint::event, "/audit/events/");
+    else if (path == "/audit/report")
+        get(AuditEndpoint::report);
+    else if (path == "/audit/checkpoints/latest")
+        get(AuditEndpoint::latest_checkpoint);
+    else if (path == "/audit/checkpoints/consistency")
+        get(AuditEndpoint::consistency);
+    else if (path.starts_with("/audit/proof/"))
+        with_seq(AuditEndpoint::proof, "/audit/proof/");
+    else if (path == "/audit/verification")
+        get(AuditEndpoint::verification);
+    return route;
+}
+
+bool audit_route_allowed(AuditEndpoint endpoint, const config::Roles& roles) {
+    if (endpoint == AuditEndpoint::none) return false;
+    return roles.has(config::Role::auditor) || roles.has(config::Role::admin) || roles.has(config::Role::partner);
+}
+
+std::string audit_database_path(const std::string& store_directory) {
+    return (std::filesystem::path(store_directory) / "carebridge.sqlite").string();
+}
+
+AuditVerifier::AuditVerifier(std::string database, std::chrono::seconds max_age)
+    : database_(std::move(database)), max_age_(max_age) {}
+
+AuditVerifier::Status AuditVerifier::status(const audit::PublicKey& key) {
+    std::lock_guard lock(mutex_);
+    const auto now = std::chrono::steady_clock::now();
+    if (last_ && now - last_at_ < max_age_) {
+        Status reused = *last_;
+        reused.reused = true;
+        return reused;
+    }
+    Status fresh;
+    fresh.checked_at = audit::now_instant();
+    fresh.result = store::verify_audit_file(database_, &key);
+    last_ = fresh;
+    last_at_ = std::chrono::steady_clock::now();
+    return fresh;
+}
+
+void handle_audit_route(const Request& request, const Principal& principal, const AuditRoute& route,
+                        const AuditApi& api, AuditReply reply) {
+    if (route.endpoint == AuditEndpoint::none) return reply(not_found("no such endpoint"));
+    if (!audit_route_allowed(route.endpoint, principal.roles))
+        return reply(outcome_response(403, "error", "forbidden",
+                                      "client '" + principal.client + "' may not read the audit log"));
+    switch (route.endpoint) {
+        case AuditEndpoint::events: return list_audit_events(request, principal, api, std::move(reply));
+        case AuditEndpoint::event: return get_audit_event(request, principal, route.seq, api, std::move(reply));
+        case AuditEndpoint::report: return audit_report(request, principal, api, std::move(reply));
+        case AuditEndpoint::latest_checkpoint: return latest_audit_checkpoint(request, principal, api, std::move(reply));
+        case AuditEndpoint::consistency: return audit_consistency_proof(request, principal, api, std::move(reply));
+        case AuditEndpoint::proof: return audit_inclusion_proof(request, principal, route.seq, api, std::move(reply));
+        case AuditEndpoint::verification: return audit_verification(request, principal, api, std::move(reply));
+        case AuditEndpoint::none: break;
+    }
+    reply(not_found("no such endpoint"));
+}
+
+void list_audit_events(const Request& request, const Principal& principal, const AuditApi& api, AuditReply reply) {
+    const config::Config* config = api.config.get();
+    const Reader reader = reader_of(principal, config);
+    const QueryParameters params(request.target);
+
+    enum class Listing { json, csv, fhir };
+    Listing listing = Listing::json;
+    if (const std::string format = params.get("format"); !format.empty()) {
+        if (format == "json")
+            listing = Listing::json;
+        else if (format == "csv")
+            listing = Listing::csv;
+        else if (format == "fhir")
+            listing = Listing::fhir;
+        else
+            return reply(bad_request("format= takes json, csv or fhir"));
+    } else {
+        const auto type = preferred(request.accept, {"application/json", "text/csv", "application/fhir+json"});
+        if (!type)
+            return reply(outcome_response(406, "error", "not-supported",
+                                          "the audit log is served as application/json, text/csv or "
+                                          "application/fhir+json"));
+        listing = *type == "text/csv" ? Listing::csv : *type == "application/fhir+json" ? Listing::fhir : Listing::json;
+    }
+
+    Filters filters;
+    if (auto refused = parse_filters(params, reader, config, filters)) return reply(std::move(*refused));
+    bool more = false;
+    std::error_code error;
+    const auto entries = find_page(api.store, filters.query, more, error);
+    if (error) return reply(store_unavailable());
+
+    Response response;
+    const char* format_name = "json";
+    if (listing == Listing::csv) {
+        format_name = "csv";
+        response.content_type = "text/csv; charset=utf-8";
+        response.body = csv_of(entries);
+        response.headers.emplace_back("Content-Disposition", "attachment; filename=\"carebridge-audit.csv\"");
+        if (more) {
+            response.headers.emplace_back("Link", "<" + next_link(request.target, entries.back().seq) + ">; rel=\"next\"");
+            response.headers.emplace_back("Carebridge-Next-Cursor", std::to_string(entries.back().seq));
+        }
+    } else if (listing == Listing::fhir) {
+        format_name = "fhir";
+        response.content_type = "application/fhir+json";
+        response.body = fhir_bundle_of(entries, request.target, more, config);
+    } else {
+        rapidjson::StringBuffer buffer;
+        JsonWriter w(buffer);
+        w.StartObject();
+        key(w, "entries");
+        w.StartArray();
+        for (const AuditEntry& entry : entries) {
+            w.StartObject();
+            write_entry(w, entry);
+            w.EndObject();
+        }
+        w.EndArray();
+        key(w, "next");
+        if (more)
+            string(w, std::to_string(entries.back().seq));
+        else
+            w.Null();
+        write_organisations(w, entries, config);
+        w.EndObject();
+        response = json_response(buffer);
+    }
+    filters.detail.add("query", "audit-events").add("format", format_name).add("returned", entries.size());
+    record_then_reply(api, read_event(reader, principal, filters.query.patient, filters.detail.text()),
+                      std::move(response), std::move(reply));
+}
+
+void get_audit_event(const Request&, const Principal& principal, std::uint64_t seq, const AuditApi& api,
+                     AuditReply reply) {
+    const Reader reader = reader_of(principal, api.config.get());
+    std::error_code error;
+    const auto entry = find_entry(api.store, seq, error);
+    if (error) return reply(store_unavailable());
+    // Another organisation's entry is answered as absent: its existence is not ours to disclose.
+    if (!entry || !visible(reader, entry->event)) return reply(not_found("no audit entry " + std::to_string(seq)));
+    const auto leaves = api.store.audit_leaf_hashes(seq, seq, error);
+    if (error) return reply(store_unavailable());
+
+    std::string canonical;
+    audit::canonical_entry(audit::text_of(entry->event, entry->previous_hash), canonical);
+    rapidjson::StringBuffer buffer;
+    JsonWriter w(buffer);
+    w.StartObject();
+    write_entry(w, *entry);
+    field(w, "leaf_hash", leaves.size() == 1 ? audit::to_hex(leaves.front()) : std::string());
+    key(w, "hash_matches_contents");
+    w.Bool(audit::to_hex(audit::entry_hash(canonical)) == entry->hash &&
+           leaves.size() == 1 && audit::leaf_hash(canonical) == leaves.front());
+    std::vector<AuditEntry> one{*entry};
+    write_organisations(w, one, api.config.get());
+    w.EndObject();
+    record_then_reply(api,
+                      read_event(reader, principal, entry->event.patient,
+                                 audit::Detail().add("query", "audit-event").add("seq", seq).text()),
+                      json_response(buffer), std::move(reply));
+}
+
+void audit_report(const Request& request, const Principal& principal, const AuditApi& api, AuditReply reply) {
+    const config::Config* config = api.config.get();
+    const Reader reader = reader_of(principal, config);
+    const QueryParameters params(request.target);
+    const auto nhs = nhs_number(params.get("nhs"));
+    if (!nhs) return reply(bad_request("nhs= takes the valid NHS number the report is about"));
+    bool html = true;
+    if (const std::string format = params.get("format"); !format.empty()) {
+        if (format != "html" && format != "json") return reply(bad_request("format= takes html or json"));
+        html = format == "html";
+    } else {
+        const auto type = preferred(request.accept, {"text/html", "application/json"});
+        if (!type) return reply(outcome_response(406, "error", "not-supported", "the report is text/html or application/json"));
+        html = *type == "text/html";
+    }
+
+    audit::AuditQuery query;
+    query.patient = *nhs;
+    query.actions = {AuditAction::disclosed, AuditAction::delivered, AuditAction::read};
+    if (!reader.everything) query.organisation = reader.ods;
+    query.limit = audit::max_page;
+    std::vector<AuditEntry> entries;
+    bool truncated = false;
+    for (;;) {
+        std::error_code error;
+        auto page = api.store.find_audit_entries(query, error);
+        if (error) return reply(store_unavailable());
+        for (auto& entry : page) {
+            if (entries.size() == largest_report) {
+                truncated = true;
+                break;
+            }
+            entries.push_back(std::move(entry));
+        }
+        if (truncated || page.size() < query.limit) break;
+        query.after_seq = entries.back().seq;
+    }
+
+    const std::string generated_at = audit::now_instant();
+    Response response;
+    if (html) {
+        response.content_type = "text/html; charset=utf-8";
+        response.body = report_html(*nhs, entries, truncated, config, generated_at);
+        // Printable on its own: no scripts, no requests, only its own inline styles.
+        response.headers.emplace_back("Content-Security-Policy",
+                                      "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
+                                      "form-action 'none'; frame-ancestors 'none'");
+        response.headers.emplace_back("X-Content-Type-Options", "nosniff");
+    } else {
+        rapidjson::StringBuffer buffer;
+        JsonWriter w(buffer);
+        w.StartObject();
+        field(w, "nhs", *nhs);
+        field(w, "generated_at", generated_at);
+        key(w, "truncated");
+        w.Bool(truncated);
+        key(w, "entries");
+        w.StartArray();
+        for (const AuditEntry& entry : entries) {
+            w.StartObject();
+            write_entry(w, entry);
+            w.EndObject();
+        }
+        w.EndArray();
+        write_organisations(w, entries, config);
+        w.EndObject();
+        response = json_response(buffer);
+    }
+    // The report is a read about one person: the log names them in its patient field.
+    record_then_reply(api,
+                      read_event(reader, principal, *nhs,
+                                 audit::Detail()
+                                     .add("query", "audit-report")
+                                     .add("format", html ? "html" : "json")
+                                     .add("returned", entries.size())
+                                     .text()),
+                      std::move(response), std::move(reply));
+}
+
+void latest_audit_checkpoint(const Request&, const Principal& principal, const AuditApi& api, AuditReply reply) {
+    const Reader reader = reader_of(principal, api.config.get());
+    std::error_code error;
+    auto checkpoint = api.store.latest_audit_checkpoint(error);
+    if (error) return reply(store_unavailable());
+    // A new gateway's first auditor gets something to check against at once.
+    if (!checkpoint) checkpoint = sign_now(api.store, error);
+    if (error) return reply(store_unavailable());
+    if (!checkpoint) return reply(not_found("the log is empty: there is nothing to sign yet"));
+    const audit::PublicKey& public_key = api.store.audit_public_key();
+    rapidjson::StringBuffer buffer;
+    JsonWriter w(buffer);
+    w.StartObject();
+    key(w, "tree_size");
+    w.Uint64(checkpoint->tree_size);
+    field(w, "root_hash", audit::to_hex(checkpoint->root_hash));
+    field(w, "time", checkpoint->time);
+    field(w, "signature", checkpoint->signature);
+    field(w, "key_id", checkpoint->key_id);
+    field(w, "public_key_pem", public_key.pem());
+    key(w, "signature_valid");
+    w.Bool(public_key.id() == checkpoint->key_id && public_key.verify(*checkpoint));
+    field(w, "signed_bytes", audit::checkpoint_bytes(checkpoint->tree_size, checkpoint->root_hash, checkpoint->time));
+    w.EndObject();
+    record_then_reply(api,
+                      read_event(reader, principal, {},
+                                 audit::Detail()
+                                     .add("query", "audit-checkpoint")
+                                     .add("tree_size", checkpoint->tree_size)
+                                     .text()),
+                      json_response(buffer), std::move(reply));
+}
+
+void audit_consistency_proof(const Request& request, const Principal& principal, const AuditApi& api,
+                             AuditReply reply) {
+    const Reader reader = reader_of(principal, api.config.get());
+    const QueryParameters params(request.target);
+    const auto from = parse_count(params.get("from"));
+    if (!from || *from == 0) return reply(bad_request("from= takes the tree size of a signed checkpoint"));
+    std::error_code error;
+    std::optional<audit::Checkpoint> to_checkpoint;
+    if (const std::string to = params.get("to"); !to.empty()) {
+        const auto size = parse_count(to);
+        if (!size) return reply(bad_request("to= takes the tree size of a signed checkpoint"));
+        to_checkpoint = api.store.audit_checkpoint_at(*size, error);
+    } else {
+        to_checkpoint = api.store.latest_audit_checkpoint(error);
+    }
+    if (error) return reply(store_unavailable());
+    if (!to_checkpoint) return reply(not_found("no signed checkpoint of that tree size (to=)"));
+    if (*from > to_checkpoint->tree_size) return reply(bad_request("from= must not be larger than to="));
+    const auto from_checkpoint = api.store.audit_checkpoint_at(*from, error);
+    if (error) return reply(store_unavailable());
+    if (!from_checkpoint) return reply(not_found("no signed checkpoint of that tree size (from=)"));
+
+    const auto leaves = api.store.audit_leaf_hashes(1, to_checkpoint->tree_size, error);
+    if (error) return reply(store_unavailable());
+    if (leaves.size() != to_checkpoint->tree_size) return reply(proof_mismatch());
+    const auto path = audit::consistency_proof(leaves, *from);
+    if (!audit::verify_consistency(*from, to_checkpoint->tree_size, from_checkpoint->root_hash,
+                                   to_checkpoint->root_hash, path))
+        return reply(proof_mismatch());
+
+    rapidjson::StringBuffer buffer;
+    JsonWriter w(buffer);
+    w.StartObject();
+    key(w, "from");
+    write_checkpoint(w, *from_checkpoint);
+    key(w, "to");
+    write_checkpoint(w, *to_checkpoint);
+    key(w, "path");
+    write_hashes(w, path);
+    w.EndObject();
+    record_then_reply(api,
+                      read_event(reader, principal, {},
+                                 audit::Detail()
+                                     .add("query", "audit-consistency")
+                                     .add("from", *from)
+                                     .add("to", to_checkpoint->tree_size)
+                                     .text()),
+                      json_response(buffer), std::move(reply));
+}
+
+void audit_inclusion_proof(const Request&, const Principal& principal, std::uint64_t seq, const AuditApi& api,
+                           AuditReply reply) {
+    const Reader reader = reader_of(principal, api.config.get());
+    std::error_code error;
+    const auto entry = find_entry(api.store, seq, error);
+    if (error) return reply(store_unavailable());
+    if (!entry || !visible(reader, entry->event)) return reply(not_found("no audit entry " + std::to_string(seq)));
+    auto checkpoint = api.store.latest_audit_checkpoint(error);
+    if (error) return reply(store_unavailable());
+    if (!checkpoint || checkpoint->tree_size < seq) {
+        checkpoint = sign_now(api.store, error);
+        if (error) return reply(store_unavailable());
+        if (!checkpoint || checkpoint->tree_size < seq) return reply(store_unavailable());
+    }
+    const auto leaves = api.store.audit_leaf_hashes(1, checkpoint->tree_size, error);
+    if (error) return reply(store_unavailable());
+    if (leaves.size() != checkpoint->tree_size) return reply(proof_mismatch());
+    const std::uint64_t index = seq - 1;
+    const auto path = audit::inclusion_proof(leaves, index);
+    if (!audit::verify_inclusion(leaves[index], index, checkpoint->tree_size, path, checkpoint->root_hash))
+        return reply(proof_mismatch());
+
+    rapidjson::StringBuffer buffer;
+    JsonWriter w(buffer);
+    w.StartObject();
+    key(w, "seq");
+    w.Uint64(seq);
+    key(w, "leaf_index");
+    w.Uint64(index);
+    field(w, "leaf_hash", audit::to_hex(leaves[index]));
+    field(w, "hash", entry->hash);
+    key(w, "tree_size");
+    w.Uint64(checkpoint->tree_size);
+    field(w, "root_hash", audit::to_hex(checkpoint->root_hash));
+    key(w, "path");
+    write_hashes(w, path);
+    key(w, "checkpoint");
+    write_checkpoint(w, *checkpoint);
+    w.EndObject();
+    record_then_reply(api,
+                      read_event(reader, principal, {},
+                                 audit::Detail().add("query", "audit-proof").add("seq", seq).text()),
+                      json_response(buffer), std::move(reply));
+}
+
+void audit_verification(const Request&, const Principal& principal, const AuditApi& api, AuditReply reply) {
+    const Reader reader = reader_of(principal, api.config.get());
+    if (!api.verifier)
+        return reply(outcome_response(503, "error", "not-supported", "this gateway does not verify its log online"));
+    const AuditVerifier::Status status = api.verifier->status(api.store.audit_public_key());
+    const audit::LogVerification& result = status.result;
+    rapidjson::StringBuffer buffer;
+    JsonWriter w(buffer);
+    w.StartObject();
+    field(w, "status", result.status == audit::LogStatus::intact     ? "intact"
+                       : result.status == audit::LogStatus::tampered ? "tampered"
+                                                                     : "unreadable");
+    field(w, "line", result.line);
+    key(w, "entries");
+    w.Uint64(result.entries);
+    key(w, "first_bad");
+    w.Uint64(result.first_bad);
+    key(w, "last_checkpoint");
+    if (result.last_checkpoint)
+        write_checkpoint(w, *result.last_checkpoint);
+    else
+        w.Null();
+    field(w, "checked_at", status.checked_at);
+    key(w, "reused");
+    w.Bool(status.reused);
+    key(w, "max_age_seconds");
+    w.Int64(api.verifier->max_age().count());
+    field(w, "method",
+          "every entry's hash and link and every signed checkpoint recomputed from the store, as carebridge audit "
+          "verify does; the result is reused for max_age_seconds");
+    w.EndObject();
+    record_then_reply(api, read_event(reader, principal, {}, audit::Detail().add("query", "audit-verification").text()),
+                      json_response(buffer), std::move(reply));
+}
+
+}  // namespace carebridge::gateway::http

@@ -1,0 +1,144 @@
+#pragma once
+// The audit log's read side: the API information-governance leads answer
+// "who disclosed what about whom, to whom, why, under which consent and
+// rule" with, and the proofs that the log they are shown is complete and
+// only grew. No sockets: the pipeline routes here after it has screened the
+// request (auth, rate, draining).
+//
+//   GET /audit/events?nhs=&organisation=&recipient=&action=&outcome=&from=&to=&after=&limit=&order=
+//                                      a page of entries, oldest first (order=desc: newest first),
+//                                      as JSON, CSV (Accept: text/csv or format=csv) or a FHIR R4
+//                                      Bundle of AuditEvents (Accept: application/fhir+json or format=fhir)
+//   GET /audit/events/{seq}            one entry with its chain hashes and Merkle leaf hash
+//   GET /audit/report?nhs=             "who saw my data": every disclosure, delivery and read about one
+//                                      person in time order, printable HTML (JSON with Accept: application/json)
+//   GET /audit/checkpoints/latest      the latest signed checkpoint and the key that signed it
+//                                      (the first one is signed on demand)
+//   GET /audit/checkpoints/consistency?from=N[&to=M]
+//                                      RFC 6962 consistency proof between two signed checkpoints
+//   GET /audit/proof/{seq}             RFC 6962 inclusion proof of an entry in the latest checkpoint
+//                                      (signing a new one first when the entry is newer than it)
+//   GET /audit/verification            the whole log checked as `carebridge audit verify` does;
+//                                      the result is kept for AuditVerifier's max_age
+//
+// Who reads what: auditors and admins read every entry; a partner reads
+// only the entries its own organisation acted in or received (actor or
+// recipient is its ODS code), and another's entry is answered 404 as if it
+// did not exist; anyone else gets 403. Entries are metadata: the log never
+// holds a payload, so none can be shown.
+//
+// Every read of the log is itself recorded: an audit entry with action
+// `read`, the caller as actor, what was asked in its detail and the NHS
+// number (when the read was about one person) in its patient field, never in
+// the detail. It is committed before the reply; when that commit fails the
+// answer is 503 and nothing is disclosed.
+//
+// Every hashed field of an entry is given exactly as stored (the detail too,
+// as the JSON text it was hashed as), so anyone can recompute the hashes
+// from the JSON or CSV (audit/entry_bytes.hpp says how).
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "audit/checkpoint.hpp"
+#include "audit/log_verifier.hpp"
+#include "config/config.hpp"
+#include "http/auth.hpp"
+#include "http/exchange.hpp"
+#include "store/store.hpp"
+
+namespace carebridge::gateway::http {
+
+enum class AuditEndpoint { none, events, event, report, latest_checkpoint, consistency, proof, verification };
+std::string_view to_string(AuditEndpoint endpoint);
+
+struct AuditRoute {
+    AuditEndpoint endpoint = AuditEndpoint::none;  // none: not one of these paths
+    std::uint64_t seq = 0;                         // {seq} of /audit/events/{seq} and /audit/proof/{seq}
+    const char* allow = "";                        // the methods the path takes, for 405
+    bool method_ok = false;
+};
+
+// Which endpoint `target` (path and query) names; none for any other path.
+// A {seq} that is not a positive number is none (404).
+AuditRoute match_audit_route(Method method, std::string_view target);
+
+// The roles that may use the audit endpoints: auditor, admin, or partner
+// (whose reads the handlers narrow to its own organisation). For the pipeline's 403.
+bool audit_route_allowed(AuditEndpoint endpoint, const config::Roles& roles);
+
+// The whole log checked as `carebridge audit verify` checks it (store/
+// sqlite_audit.hpp's verify_audit_file, read-only, beside the writer), at
+// most once per `max_age`: a million entries take seconds, so a page that
+// asks on every load is answered from the last check. Callers that arrive
+// while a check runs wait for it and share its result. Thread-safe.
+class AuditVerifier {
+public:
+    // `database`: the store's SQLite file (<store dir>/carebridge.sqlite).
+    AuditVerifier(std::string database, std::chrono::seconds max_age);
+
+    struct Status {
+        audit::LogVerification result;
+        std::string checked_at;  // when the check ran (an instant)
+        bool reused = false;     // true: an earlier check's result, younger than max_age
+    };
+    Status status(const audit::PublicKey& key);
+    std::chrono::seconds max_age() const { return max_age_; }
+
+private:
+    std::string database_;
+    std::chrono::seconds max_age_;
+    std::mutex mutex_;
+    std::optional<Status> last_;
+    std::chrono::steady_clock::time_point last_at_{};
+};
+
+// The store directory's database file, as the SQLite store names it.
+std::string audit_database_path(const std::string& store_directory);
+
+// What the handlers need beyond the request.
+struct AuditApi {
+    store::Store& store;
+    std::shared_ptr<const config::Config> config;  // organisations' ODS codes and names
+    std::shared_ptr<AuditVerifier> verifier;        // null: /audit/verification answers 503
+};
+
+// Called exactly once, on the caller's thread or after the store's commit
+// on the store's writer thread.
+using AuditReply = std::function<void(Response)>;
+
+// Dispatches to the handlers below: 404 for AuditEndpoint::none, 403 for a
+// caller without an allowed role.
+void handle_audit_route(const Request& request, const Principal& principal, const AuditRoute& route,
+                        const AuditApi& api, AuditReply reply);
+
+// {"entries":[{seq, time, action, actor_organisation, actor_client, actor_role,
+// patient, message_id, referral_id, recipient, purpose, lawful_basis,
+// consent_reference, outcome, detail, previous_hash, hash}], "next": cursor|null,
+// "organisations": {ODS: name}}. 400 for a malformed filter.
+void list_audit_events(const Request& request, const Principal& principal, const AuditApi& api, AuditReply reply);
+// The entry as in a page, plus leaf_hash and whether its hash matches its contents.
+void get_audit_event(const Request& request, const Principal& principal, std::uint64_t seq, const AuditApi& api,
+                     AuditReply reply);
+void audit_report(const Request& request, const Principal& principal, const AuditApi& api, AuditReply reply);
+// {tree_size, root_hash, time, signature, key_id, public_key_pem, signature_valid, signed_bytes};
+// when none has been signed yet, one is signed now; 404 only for an empty log.
+void latest_audit_checkpoint(const Request& request, const Principal& principal, const AuditApi& api,
+                             AuditReply reply);
+// {from: checkpoint, to: checkpoint, path: [hex]}; 404 when either size has no checkpoint.
+void audit_consistency_proof(const Request& request, const Principal& principal, const AuditApi& api,
+                             AuditReply reply);
+// {seq, leaf_index, leaf_hash, hash, tree_size, root_hash, path: [hex], checkpoint}.
+void audit_inclusion_proof(const Request& request, const Principal& principal, std::uint64_t seq,
+                           const AuditApi& api, AuditReply reply);
+// {status: intact|tampered|unreadable, line, entries, first_bad, last_checkpoint,
+// checked_at, reused, max_age_seconds, method}.
+void audit_verification(const Request& request, const Principal& principal, const AuditApi& api, AuditReply reply);
+
+}  // namespace carebridge::gateway::http
