@@ -144,6 +144,8 @@ public:
         }
         std::string delivery_error;
         if (!delivery_->start(delivery_error)) note("delivery worker did not start: " + delivery_error);
+        checkpoint_timer_.emplace(io_);
+        schedule_checkpoint();
         do_accept();
         const auto& cfg = *config_;
         const unsigned threads = cfg.threads > 0 ? cfg.threads : std::max(1u, std::thread::hardware_concurrency());
@@ -153,6 +155,9 @@ public:
         for (auto& t : pool) t.join();
         // Attempts in flight stay pending in the outbox; the next start resumes them.
         delivery_->stop();
+        // The log as it stands at the stop is signed, so nothing appended
+        // since the last checkpoint is left to the chain alone.
+        store_->sign_audit_checkpoint([](store::CommitResult) {});
         // Everything acknowledged is already durable; this commits what is queued
         // behind it and closes the file cleanly.
         store_->close();
@@ -216,9 +221,23 @@ private:
         });
     }
 
+    // A signed checkpoint of the audit log every minute (when it grew), so a
+    // partner's inclusion proof is never far behind what it received.
+    void schedule_checkpoint() {
+        checkpoint_timer_->expires_after(std::chrono::seconds(60));
+        checkpoint_timer_->async_wait([this](boost::system::error_code ec) {
+            if (ec || draining_) return;
+            store_->sign_audit_checkpoint([](store::CommitResult result) {
+                if (result.error) note("audit checkpoint not signed: " + result.error_message);
+            });
+            schedule_checkpoint();
+        });
+    }
+
     void begin_drain() {
         if (draining_) return;
         draining_ = true;
+        if (checkpoint_timer_) checkpoint_timer_->cancel();
         pipeline_->start_draining();
         boost::system::error_code ignored;
         acceptor_.close(ignored);
@@ -253,6 +272,7 @@ private:
     std::optional<net::ssl::context> tls_;
     tcp::acceptor acceptor_;
     std::optional<net::steady_timer> drain_timer_;
+    std::optional<net::steady_timer> checkpoint_timer_;
     std::chrono::steady_clock::time_point drain_deadline_;
     std::uint16_t port_ = 0;
     bool draining_ = false;

@@ -4,6 +4,7 @@
 // status and the open alternatives.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <thread>
 
 #include "audit/audit_query.hpp"
@@ -104,6 +105,11 @@ TEST(RoutingIntake, SampleReferralIsTakenInForTheBefriendingCharity) {
     EXPECT_NE(entries[3].event.detail.find("diagnoses"), std::string::npos) << entries[3].event.detail;
     EXPECT_EQ(entries[3].event.message_id, location.substr(std::string("/referrals/").size()));
 
+    // The gateway signed the log as it stopped.
+    auto checkpoint = store->latest_audit_checkpoint(ec);
+    ASSERT_TRUE(checkpoint);
+    EXPECT_EQ(checkpoint->tree_size, entries.size());
+
     gateway::store::OutboxQuery outbox;
     outbox.recipient = "befriend";
     auto items = store->find_outbox_items(outbox, ec);
@@ -114,6 +120,11 @@ TEST(RoutingIntake, SampleReferralIsTakenInForTheBefriendingCharity) {
     EXPECT_NE(items[0].payload.find("Whitfield"), std::string::npos) << "the name is allowed";
     EXPECT_EQ(items[0].payload.find("9990000085"), std::string::npos) << "the NHS number is not in the profile";
     store->close();
+
+    // And the log verifies through the command auditors run.
+    const std::string command = std::string(CAREBRIDGE_BINARY) + " audit verify --config " + CAREBRIDGE_SOURCE_DIR +
+                                "/config/demo.json --data " + temp.path().string() + " > /dev/null 2>&1";
+    EXPECT_EQ(std::system(command.c_str()), 0);
 }
 
 TEST(RoutingIntake, ReferralToAClosedServiceIsRefusedWithTheAlternatives) {
