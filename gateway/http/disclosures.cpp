@@ -1,6 +1,7 @@
 #include "http/disclosures.hpp"
 
 #include "audit/detail.hpp"
+#include "delivery/outbox_entry.hpp"
 #include "http/negotiation.hpp"
 #include "issues/issue.hpp"
 #include "translation/translator.hpp"
@@ -83,16 +84,8 @@ DisclosurePlan plan_disclosures(const model::PersonRecord& record, const store::
         }
         for (const auto& r : routing.recipients) {
             issues::IssueSink encode_sink;
-            store::OutboxItem item;
-            item.message_id = message.id;
-            item.recipient = r.organisation;
-            item.recipient_ods = r.organisation_ods;
-            item.service = r.service;
-            item.format = std::string(translation::to_string(r.format));
-            item.payload = translation::encode_document(r.format, r.record, false, encode_sink);
-            item.content_type = std::string(media_type(r.format));
-            item.idempotency_key = message.id + ":" + r.organisation + ":" + r.service;
-            if (r.endpoint) item.endpoint_url = r.endpoint->url;
+            store::OutboxItem item =
+                delivery::outbox_item_for(message, r, translation::encode_document(r.format, r.record, false, encode_sink));
             if (item.payload.empty()) {
                 // The recipient's format cannot hold what it may see: nothing goes, and the log says so.
                 audit::AuditEvent e = message_event(audit::AuditAction::disclosed, actor, message, audit::outcome::failed,

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "delivery/delivery_worker.hpp"
+#include "delivery/outbox_entry.hpp"
 #include "http/pipeline.hpp"
 #include "server/session.hpp"
 #include "store/store.hpp"
@@ -99,15 +100,10 @@ public:
         pipeline_.emplace(config_, *store_, metrics_);
         // Partners' endpoints are looked up in the config as it is now, so a
         // reload that moves a webhook reaches the items already queued.
-        delivery_.emplace(*store_, delivery::DeliveryOptions{},
-                          [this](const store::OutboxItem& item) -> std::optional<delivery::PushEndpoint> {
-                              const auto config = pipeline_->config();
-                              const auto* organisation = config->organisation(item.recipient);
-                              if (!organisation || !organisation->endpoint) return std::nullopt;
-                              const auto& e = *organisation->endpoint;
-                              return delivery::PushEndpoint{e.url, e.bearer_token_env, e.client_certificate_file,
-                                                            e.client_key_file, e.ca_file, e.allow_plain_http};
-                          });
+        delivery::DeliveryOptions delivery_options;
+        delivery_options.log = [](std::string_view line) { note(std::string(line)); };
+        delivery_.emplace(*store_, delivery_options,
+                          delivery::config_endpoint_lookup([this] { return pipeline_->config(); }));
         pipeline_->on_outbox_queued([this] { delivery_->wake(); });
         sessions_.emplace(*pipeline_, metrics_);
         sessions_->incoming_directory = incoming;
