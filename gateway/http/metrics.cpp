@@ -19,6 +19,7 @@ std::string_view to_string(RouteId route) {
         case RouteId::admin: return "/admin/dead-letters";
         case RouteId::audit: return "/audit";
         case RouteId::ui: return "/ui/audit";
+        case RouteId::status: return "/referrals/{id}/status";
         case RouteId::unmatched: return "unmatched";
     }
     return "unmatched";

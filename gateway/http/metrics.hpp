@@ -27,9 +27,10 @@ enum class RouteId {
     admin,     // /admin/dead-letters…
     audit,     // /audit/…: the audit log's read API
     ui,        // /ui/audit…: the auditor's page (static files)
+    status,    // /referrals/{id}/status and /history: a referral's status and history
     unmatched,
 };
-inline constexpr std::size_t route_count = 14;
+inline constexpr std::size_t route_count = 15;
 std::string_view to_string(RouteId route);
 
 // Every way a request or connection is turned away has its own counter.

@@ -19,6 +19,7 @@
 #include "http/negotiation.hpp"
 #include "http/audit_api.hpp"
 #include "http/partner_api.hpp"
+#include "http/status_api.hpp"
 #include "http/ui_assets.hpp"
 #include "issues/operation_outcome.hpp"
 #include "translation/translator.hpp"
@@ -118,6 +119,12 @@ RouteMatch match_route(Method method, std::string_view target) {
         m.route = admin ? RouteId::admin : RouteId::partners;
         m.allow = partner.allow;
         m.method_ok = partner.method_ok;
+        return m;
+    }
+    if (const StatusRoute status = match_status_route(method, target); status.endpoint != StatusEndpoint::none) {
+        m.route = RouteId::status;
+        m.allow = status.allow;
+        m.method_ok = status.method_ok;
         return m;
     }
     const auto post_only = [&](RouteId route) {
@@ -382,6 +389,9 @@ std::optional<Response> Pipeline::screen(const Request& request, Screened& scree
         case RouteId::admin:
             allowed = partner_route_allowed(match_partner_route(request.method, request.target).endpoint, roles);
             break;
+        case RouteId::status:
+            allowed = status_route_allowed(match_status_route(request.method, request.target).endpoint, roles);
+            break;
         // Stateless translation stores and discloses nothing.
         case RouteId::translate:
             allowed = roles.has(config::Role::submitter) || roles.has(config::Role::partner) ||
@@ -491,6 +501,11 @@ void Pipeline::handle(Request request, const Screened& screened, Reply reply) {
             const PartnerRoute route = match_partner_route(request.method, request.target);
             const PartnerApi api{store_, config(), outbox_queued_};
             return handle_partner_route(request, screened.principal, route, api, std::move(reply));
+        }
+        case RouteId::status: {
+            const StatusApi api{store_, config(), outbox_queued_};
+            return handle_status_route(request, screened.principal, match_status_route(request.method, request.target),
+                                       api, std::move(reply));
         }
         case RouteId::unmatched: break;
     }

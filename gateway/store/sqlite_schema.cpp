@@ -123,6 +123,20 @@ CREATE INDEX outbox_by_message ON outbox (message_id);
 CREATE INDEX outbox_push_queue ON outbox (recipient, seq) WHERE state = 'pending' AND endpoint_url IS NOT NULL;
 CREATE INDEX outbox_dead_letters ON outbox (seq) WHERE state = 'dead';
 )sql"},
+    // The referral's history (http/status_api): one row per status an
+    // organisation set, in order, read back whole for a bounce check.
+    Migration{4, R"sql(
+CREATE TABLE referral_history (
+    seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+    message_id   TEXT NOT NULL REFERENCES messages (id),
+    organisation TEXT NOT NULL,
+    service      TEXT NOT NULL,
+    status       TEXT NOT NULL,
+    reason       TEXT NOT NULL,
+    time         TEXT NOT NULL
+);
+CREATE INDEX referral_history_by_message ON referral_history (message_id, seq);
+)sql"},
 };
 
 constexpr const char* create_migrations_table = R"sql(

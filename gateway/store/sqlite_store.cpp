@@ -121,6 +121,8 @@ public:
 
     void commit(WriteSet writes, Done done) override;
     std::optional<StoredMessage> find_message(std::string_view id, std::error_code& error) override;
+    std::vector<HistoryEntry> referral_history(std::string_view message_id, std::error_code& error) override;
+    std::vector<std::string> message_recipients(std::string_view message_id, std::error_code& error) override;
     std::vector<audit::AuditEntry> find_audit_entries(const audit::AuditQuery& query, std::error_code& error) override;
     std::optional<audit::Checkpoint> latest_audit_checkpoint(std::error_code& error) override;
     std::optional<audit::Checkpoint> audit_checkpoint_at(std::uint64_t tree_size, std::error_code& error) override;
@@ -152,6 +154,7 @@ private:
     // Applies one write set inside its own savepoint. `transaction_lost` is set
     // when SQLite abandoned the whole transaction (an I/O error, a full disk).
     CommitResult apply(const WriteSet& writes, bool& transaction_lost);
+    std::error_code insert_history(const std::vector<HistoryEntry>& history, std::string& message);
     std::error_code insert(const StoredMessage& message, MessageResult& result);
     bool run(Statement& statement);
 
@@ -432,6 +435,7 @@ CommitResult SqliteStore::apply(const WriteSet& writes, bool& transaction_lost) 
         std::string message;
         std::error_code error = outbox_.insert(writes.outbox, repeated, result.outbox_ids, message);
         if (!error) error = outbox_.update(writes.outbox_updates, result.outbox_updated, message);
+        if (!error) error = insert_history(writes.history, message);
         if (error) result = failure(error, message);
     }
     if (!result.error) {
@@ -452,6 +456,33 @@ CommitResult SqliteStore::apply(const WriteSet& writes, bool& transaction_lost) 
         result = failure(last_error(db), std::string("cannot release a savepoint: ") + sqlite3_errmsg(db));
     }
     return result;
+}
+
+std::error_code SqliteStore::insert_history(const std::vector<HistoryEntry>& history, std::string& message) {
+    if (history.empty()) return {};
+    sqlite3* db = writer_db_.get();
+    std::error_code error;
+    // Prepared per write set: a status update is rare beside intake, so no statement is kept for it.
+    Statement statement = Statement::prepare(
+        db,
+        "INSERT INTO referral_history (message_id, organisation, service, status, reason, time) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        error, message);
+    if (error) return error;
+    for (const HistoryEntry& entry : history) {
+        StatementUse use(statement);
+        use->bind_text(1, entry.message_id);
+        use->bind_text(2, entry.organisation);
+        use->bind_text(3, entry.service);
+        use->bind_text(4, entry.status);
+        use->bind_text(5, entry.reason);
+        use->bind_text(6, entry.time.empty() ? audit::now_instant() : entry.time);
+        if (use->step() != SQLITE_DONE) {
+            message = std::string("cannot add to a referral's history: ") + sqlite3_errmsg(db);
+            return last_error(db);
+        }
+    }
+    return {};
 }
 
 std::error_code SqliteStore::insert(const StoredMessage& message, MessageResult& result) {
@@ -531,6 +562,66 @@ std::optional<StoredMessage> SqliteStore::find_message(std::string_view id, std:
     } catch (const std::bad_alloc&) {
         error = std::make_error_code(std::errc::not_enough_memory);
         return std::nullopt;
+    }
+}
+
+std::vector<HistoryEntry> SqliteStore::referral_history(std::string_view message_id, std::error_code& error) {
+    error.clear();
+    try {
+        ReaderLease reader = lease_reader();
+        std::string message;
+        Statement statement = Statement::prepare(
+            reader->db.get(),
+            "SELECT seq, message_id, organisation, service, status, reason, time FROM referral_history "
+            "WHERE message_id = ?1 ORDER BY seq",
+            error, message);
+        if (error) return {};
+        StatementUse use(statement);
+        use->bind_text(1, message_id);
+        std::vector<HistoryEntry> history;
+        int rc;
+        while ((rc = use->step()) == SQLITE_ROW) {
+            HistoryEntry entry;
+            entry.seq = static_cast<std::uint64_t>(use->column_int64(0));
+            entry.message_id = use->column_text(1);
+            entry.organisation = use->column_text(2);
+            entry.service = use->column_text(3);
+            entry.status = use->column_text(4);
+            entry.reason = use->column_text(5);
+            entry.time = use->column_text(6);
+            history.push_back(std::move(entry));
+        }
+        if (rc != SQLITE_DONE) error = last_error(reader->db.get());
+        return history;
+    } catch (const std::bad_alloc&) {
+        error = std::make_error_code(std::errc::not_enough_memory);
+        return {};
+    }
+}
+
+std::vector<std::string> SqliteStore::message_recipients(std::string_view message_id, std::error_code& error) {
+    error.clear();
+    try {
+        ReaderLease reader = lease_reader();
+        std::string message;
+        // Status notifications (http/status_api) are outbox rows too; their
+        // receivers are told of the referral, not sent it, so they are left out.
+        Statement statement = Statement::prepare(
+            reader->db.get(),
+            "SELECT DISTINCT recipient FROM outbox WHERE message_id = ?1 "
+            "AND content_type NOT LIKE '%partnership-status%' ORDER BY recipient",
+            error, message);
+        if (error) return {};
+        StatementUse use(statement);
+        use->bind_text(1, message_id);
+        std::vector<std::string> recipients;
+        int rc;
+        while ((rc = use->step()) == SQLITE_ROW) recipients.push_back(use->column_text(0));
+        if (rc != SQLITE_DONE) error = last_error(reader->db.get());
+        return recipients;
+    } catch (const std::bad_alloc&) {
+        error = std::make_error_code(std::errc::not_enough_memory);
+        return {};
     }
 }
 

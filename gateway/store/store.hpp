@@ -96,6 +96,18 @@ struct OutboxQuery {
     bool with_payload = true;   // false: payload left empty (admin lists show metadata only)
 };
 
+// One step of a referral's history: a status an organisation set on it
+// (accepted, declined, …), kept with the referral so a bounce is visible.
+struct HistoryEntry {
+    std::uint64_t seq = 0;     // set by the store, increasing: the history's order
+    std::string message_id;    // the stored message the referral arrived in
+    std::string organisation;  // organisation id from the config that set the status
+    std::string service;       // service id at that organisation; empty when none was named
+    std::string status;        // accepted, declined, waiting, contacted, not-contactable, completed, discharged
+    std::string reason;        // why, as the organisation wrote it; may be empty
+    std::string time;          // instant, UTC; empty in a write set: the store stamps it
+};
+
 // What one request commits, all or nothing. Outbox rows and audit entries
 // join the messages here so a disclosure and its record are one commit.
 struct WriteSet {
@@ -106,6 +118,9 @@ struct WriteSet {
     std::vector<OutboxItem> outbox;
     // State changes of existing outbox items, applied after the new rows.
     std::vector<OutboxUpdate> outbox_updates;
+    // Steps of referrals' histories, appended with the outbox rows that tell
+    // the originator of them.
+    std::vector<HistoryEntry> history;
     // Audit log (gateway/audit/): appended in order after the messages, in
     // the same savepoint; a write set may hold events alone. An event whose
     // message_id is a message here that turns out an idempotent repeat is
@@ -151,6 +166,13 @@ public:
 
     // Reads a message by its id. nullopt and no error when there is none.
     virtual std::optional<StoredMessage> find_message(std::string_view id, std::error_code& error) = 0;
+
+    // ---- the referral's history (http/status_api) ----
+    // Every step of the message's history, oldest first.
+    virtual std::vector<HistoryEntry> referral_history(std::string_view message_id, std::error_code& error) = 0;
+    // The organisations the message was routed to (those with an outbox row
+    // for it), each once: the ones that may post its status.
+    virtual std::vector<std::string> message_recipients(std::string_view message_id, std::error_code& error) = 0;
 
     // ---- the audit log (gateway/audit/) ----
     // One page of entries matching every filter set in `query`.

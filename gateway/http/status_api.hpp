@@ -1,0 +1,86 @@
+#pragma once
+// A referral's status and history: the organisations it was routed to say
+// what became of it, and the originator hears back. No sockets: the pipeline
+// routes to these after it has screened the request (auth, rate, draining).
+//
+//   POST /referrals/{id}/status    a recipient of {id}, or its sender: add a step to its history
+//   GET  /referrals/{id}/history   its sender, a recipient, or an admin: the history as JSON
+//
+// The body of a status update is partnership JSON:
+//   {"status": "accepted", "reason": "...", "service": "befriending"}
+// with status one of accepted, declined, waiting, contacted, not-contactable,
+// completed, discharged. One commit holds the history row, a status_changed
+// audit entry and an outbox row for the originator and for each other
+// organisation named on the referral's care plan, each a
+// {"schema": "partnership-status/1", ...} document with the whole history.
+// A referral declined by two or more organisations or services is bouncing:
+// the answer, the notifications and the audit entry say so, so the next team
+// reuses the assessment instead of repeating it.
+//
+// An organisation that neither sent nor received {id} is answered 404, as if
+// it did not exist; nothing is recorded or sent when the commit fails (503).
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.hpp"
+#include "http/auth.hpp"
+#include "http/exchange.hpp"
+#include "store/store.hpp"
+
+namespace carebridge::gateway::http {
+
+enum class StatusEndpoint { none, post_status, history };
+std::string_view to_string(StatusEndpoint endpoint);
+
+struct StatusRoute {
+    StatusEndpoint endpoint = StatusEndpoint::none;  // none: not one of these paths
+    std::string message_id;                          // {id}
+    const char* allow = "";                          // the methods the path takes, for 405
+    bool method_ok = false;
+};
+
+// Which endpoint `target` (path and query) names; none for any other path.
+StatusRoute match_status_route(Method method, std::string_view target);
+
+// The role an endpoint needs, for the pipeline's 403: partner or submitter
+// to post (the organisation is checked by the handler), and admin too to read.
+bool status_route_allowed(StatusEndpoint endpoint, const config::Roles& roles);
+
+// The statuses a partner may post.
+bool is_referral_status(std::string_view status);
+
+// True when `history` holds `declined` from two or more different
+// organisations or services: the referral is bouncing between teams.
+bool is_bouncing(const std::vector<store::HistoryEntry>& history);
+
+// The Content-Type of a status notification in the outbox.
+inline constexpr std::string_view status_content_type = "application/vnd.carebridge.partnership-status+json";
+
+// What the handlers need beyond the request.
+struct StatusApi {
+    store::Store& store;
+    std::shared_ptr<const config::Config> config;  // organisations' ids, ODS codes and endpoints
+    std::function<void()> queued;                  // after notifications commit: DeliveryWorker::wake
+};
+
+// Called exactly once, on the caller's thread or after the store's commit
+// on the store's writer thread.
+using StatusReply = std::function<void(Response)>;
+
+// Dispatches to the handlers below; a route of StatusEndpoint::none is a 404.
+void handle_status_route(const Request& request, const Principal& principal, const StatusRoute& route,
+                         const StatusApi& api, StatusReply reply);
+
+// 201 {"referral", "organisation", "status", "bouncing", "notified": [ODS], "history": [...]};
+// 400 unreadable JSON; 422 an unknown status or service; 404 not a party to {id}.
+void post_status(const Request& request, const Principal& principal, std::string_view message_id,
+                 const StatusApi& api, StatusReply reply);
+// 200 {"referral", "bouncing", "history": [{organisation, service, status, reason, time}]}.
+void read_history(const Request& request, const Principal& principal, std::string_view message_id,
+                  const StatusApi& api, StatusReply reply);
+
+}  // namespace carebridge::gateway::http
