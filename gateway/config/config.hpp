@@ -192,6 +192,8 @@ struct Config {
     std::string source_file;  // where it was loaded from, for SIGHUP
     Listener listener;
     unsigned threads = 0;  // 0: one per core
+    // Days payloads are kept before the gateway empties them (audited); 0: indefinitely.
+    unsigned payload_retention_days = 0;
     Limits limits;
     std::vector<Organisation> organisations;
     std::vector<ApiClient> clients;

@@ -232,6 +232,8 @@ public:
     std::optional<std::string> read(Config& config) {
         if (auto e = listener(config.listener)) return e;
         config.threads = static_cast<unsigned>(integer_or(root_, "threads", config.threads));
+        config.payload_retention_days =
+            static_cast<unsigned>(integer_or(root_, "payload_retention_days", config.payload_retention_days));
         if (const Value* l = member(root_, "limits")) limits(*l, config.limits);
         if (auto e = store(view(root_["store"]), config.store)) return e;
         if (const Value* o = member(root_, "organisations"))

@@ -680,6 +680,10 @@ Response Pipeline::render_referral(const Request& request, const Screened& scree
     if (!message || (message->sender != screened.principal.organisation &&
                      !screened.principal.roles.has(config::Role::admin)))
         return reject(Rejection::not_found, 404, "not-found", "no referral with that id");
+    if (message->payload.empty())
+        return outcome_response(410, "error", "deleted",
+                                "this referral's content was purged after the partnership's retention period; "
+                                "its audit trail remains");
     const auto source = translation::parse_format(message->source_format);
     const auto wanted = negotiate(request.accept, Format::fhir);
     if (!source || !wanted) return reject(Rejection::not_acceptable, 406, "not-supported", "no acceptable format");

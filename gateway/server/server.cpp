@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "audit/audit_event.hpp"
 #include "delivery/delivery_worker.hpp"
 #include "delivery/outbox_entry.hpp"
 #include "http/pipeline.hpp"
@@ -141,6 +142,7 @@ public:
         std::string delivery_error;
         if (!delivery_->start(delivery_error)) note("delivery worker did not start: " + delivery_error);
         checkpoint_timer_.emplace(io_);
+        purge_expired_payloads();
         schedule_checkpoint();
         do_accept();
         const auto& cfg = *config_;
@@ -218,15 +220,31 @@ private:
     }
 
     // A signed checkpoint of the audit log every minute (when it grew), so a
-    // partner's inclusion proof is never far behind what it received.
+    // partner's inclusion proof is never far behind what it received; and,
+    // with a retention period, payloads past it are emptied (and audited).
     void schedule_checkpoint() {
         checkpoint_timer_->expires_after(std::chrono::seconds(60));
         checkpoint_timer_->async_wait([this](boost::system::error_code ec) {
             if (ec || draining_) return;
+            purge_expired_payloads();
             store_->sign_audit_checkpoint([](store::CommitResult result) {
                 if (result.error) note("audit checkpoint not signed: " + result.error_message);
             });
             schedule_checkpoint();
+        });
+    }
+
+    void purge_expired_payloads() {
+        const unsigned days = pipeline_->config()->payload_retention_days;
+        if (days == 0) return;
+        store::WriteSet purge;
+        purge.purge_payloads_before =
+            audit::format_instant(std::chrono::system_clock::now() - std::chrono::hours(24) * days);
+        store_->commit(std::move(purge), [](store::CommitResult result) {
+            if (result.error) note("payload purge failed: " + result.error_message);
+            else if (result.purged_messages + result.purged_outbox_items > 0)
+                note("purged the payloads of " + std::to_string(result.purged_messages) + " messages and " +
+                     std::to_string(result.purged_outbox_items) + " delivered copies past the retention period");
         });
     }
 

@@ -21,7 +21,9 @@
 #include "sqlite_outbox.hpp"
 #include "sqlite_schema.hpp"
 #include "store.hpp"
+#include "sqlite_retention.hpp"
 #include "store_error.hpp"
+#include "audit/detail.hpp"
 
 namespace carebridge::gateway::store {
 namespace {
@@ -438,12 +440,40 @@ CommitResult SqliteStore::apply(const WriteSet& writes, bool& transaction_lost) 
         if (!error) error = insert_history(writes.history, message);
         if (error) result = failure(error, message);
     }
+    std::vector<audit::AuditEvent> purge_events;
+    if (!result.error && !writes.purge_payloads_before.empty()) {
+        PurgeCounts counts;
+        std::string message;
+        if (auto error = purge_payloads(db, writes.purge_payloads_before, counts, message)) {
+            result = failure(error, message);
+        } else {
+            result.purged_messages = counts.messages;
+            result.purged_outbox_items = counts.outbox_items;
+            if (counts.messages + counts.outbox_items > 0) {
+                audit::AuditEvent purged;
+                purged.action = audit::AuditAction::purged;
+                purged.actor_role = "gateway";
+                purged.outcome = std::string(audit::outcome::success);
+                purged.detail = audit::Detail()
+                                    .add("received_before", writes.purge_payloads_before)
+                                    .add("messages", counts.messages)
+                                    .add("outbox_items", counts.outbox_items)
+                                    .text();
+                purge_events.push_back(std::move(purged));
+            }
+        }
+    }
     if (!result.error) {
         std::vector<std::string_view> repeated;
         for (std::size_t i = 0; i < writes.messages.size(); ++i)
             if (result.messages[i].duplicate) repeated.push_back(writes.messages[i].id);
         std::string message;
-        std::error_code error = audit_.append(writes.audit, repeated, result.audit_seqs, message);
+        std::error_code error;
+        if (!purge_events.empty()) {
+            std::vector<std::uint64_t> purge_seqs;
+            error = audit_.append(purge_events, {}, purge_seqs, message);
+        }
+        if (!error) error = audit_.append(writes.audit, repeated, result.audit_seqs, message);
         if (!error && writes.sign_audit_checkpoint) error = audit_.sign_checkpoint(result.checkpoint, message);
         if (error) result = failure(error, message);
     }

@@ -128,6 +128,10 @@ struct WriteSet {
     std::vector<audit::AuditEvent> audit;
     // Then sign a checkpoint of the whole log, if it grew since the last one.
     bool sign_audit_checkpoint = false;
+    // Retention: empty the payloads of what was received before this instant
+    // (store/sqlite_retention.hpp). The writer records the purge as a `purged`
+    // audit entry with its counts, when it emptied anything. Empty: no purge.
+    std::string purge_payloads_before;
 };
 
 struct MessageResult {
@@ -145,6 +149,8 @@ struct CommitResult {
     std::vector<std::string> outbox_ids;          // index for index with WriteSet::outbox; empty: left out (a repeat)
     std::vector<bool> outbox_updated;  // index for index with WriteSet::outbox_updates; false: no such item, or
                                        // not in an only_from state
+    std::uint64_t purged_messages = 0;      // with purge_payloads_before: messages emptied
+    std::uint64_t purged_outbox_items = 0;  // and delivered copies emptied
 };
 
 // Store-wide figures for /metrics.

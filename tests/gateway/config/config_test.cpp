@@ -302,7 +302,8 @@ TEST(Load, KeepsAbsolutePathsAsTheyAre) {
 
 TEST(Refuse, AnUnknownTopLevelKey) {
     EXPECT_EQ(refusal(config_text(R"({"plain_http": true})", R"("listners": [])")),
-              "listners: unknown key (expected one of schema, listener, threads, limits, store, organisations, "
+              "listners: unknown key (expected one of schema, listener, threads, payload_retention_days, limits, store, "
+              "organisations, "
               "clients, certificate_clients, policy_version, routing_rules, agreements, minimisation_profiles, "
               "glossary)");
 }
