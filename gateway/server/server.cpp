@@ -11,11 +11,14 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <optional>
 #include <thread>
 #include <vector>
 
 #include "audit/audit_event.hpp"
+#include "audit/detail.hpp"
 #include "delivery/delivery_worker.hpp"
 #include "delivery/outbox_entry.hpp"
 #include "http/pipeline.hpp"
@@ -106,6 +109,7 @@ public:
         delivery_.emplace(*store_, delivery_options,
                           delivery::config_endpoint_lookup([this] { return pipeline_->config(); }));
         pipeline_->on_outbox_queued([this] { delivery_->wake(); });
+        record_config("loaded", *config_);
         sessions_.emplace(*pipeline_, metrics_);
         sessions_->incoming_directory = incoming;
         sessions_->access_log = options_.access_log;
@@ -177,10 +181,35 @@ public:
             note("config reload: the listener, TLS and store keep their running values until a restart");
         fresh->listener = current->listener;
         fresh->store = current->store;
-        return pipeline_->reload(std::make_shared<const config::Config>(std::move(*fresh)), error);
+        auto reloaded = std::make_shared<const config::Config>(std::move(*fresh));
+        if (!pipeline_->reload(reloaded, error)) return false;
+        record_config("reloaded", *reloaded);
+        return true;
     }
 
 private:
+    // Which rules were in force when is part of the evidence: each load and
+    // reload is an audit entry naming the file's hash and the policy version.
+    void record_config(std::string_view event, const config::Config& config) {
+        std::ifstream in(config.source_file, std::ios::binary);
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        audit::AuditEvent e;
+        e.action = audit::AuditAction::config_changed;
+        e.actor_role = "gateway";
+        e.outcome = std::string(audit::outcome::success);
+        e.detail = audit::Detail()
+                       .add("event", event)
+                       .add("file", config.source_file)
+                       .add("sha256", config::sha256_hex(text))
+                       .add("policy_version", config.policy_version)
+                       .text();
+        store::WriteSet writes;
+        writes.audit.push_back(std::move(e));
+        store_->commit(std::move(writes), [](store::CommitResult result) {
+            if (result.error) note("the config change could not be recorded: " + result.error_message);
+        });
+    }
+
     void wait_for_signal(net::signal_set& signals) {
         signals.async_wait([this, &signals](boost::system::error_code ec, int signal) {
             if (ec) return;

@@ -11,44 +11,12 @@
 #include "config/config.hpp"
 #include "server/server.hpp"
 #include "store/store.hpp"
+#include "support/demo_gateway.hpp"
 #include "support/gateway_fixture.hpp"
 
 namespace carebridge::testing {
 namespace {
 
-class DemoGateway {
-public:
-    explicit DemoGateway(const std::filesystem::path& store) {
-        std::string error;
-        auto config = gateway::config::load_config(std::string(CAREBRIDGE_SOURCE_DIR) + "/config/demo.json", error);
-        if (!config) {
-            ADD_FAILURE() << error;
-            return;
-        }
-        config->listener.port = 0;
-        config->store.sqlite_directory = store.string();
-        gateway::server::ServerOptions options;
-        options.access_log = false;
-        server_ = gateway::server::Server::start(std::make_shared<const gateway::config::Config>(std::move(*config)),
-                                                 options, error);
-        if (!server_) {
-            ADD_FAILURE() << error;
-            return;
-        }
-        runner_ = std::thread([this] { server_->run(); });
-    }
-    ~DemoGateway() {
-        if (!server_) return;
-        server_->stop();
-        runner_.join();
-    }
-    HttpClient client() const { return HttpClient({"127.0.0.1", server_->port()}); }
-    bool ok() const { return server_ != nullptr; }
-
-private:
-    std::unique_ptr<gateway::server::Server> server_;
-    std::thread runner_;
-};
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 Headers as(const std::string& token) { return {{"Authorization", bearer(token)}}; }

@@ -73,7 +73,7 @@ std::string gateway_config_text(const TestPki& pki, const std::string& store_dir
       "token_sha256": "d44772c0a56df09d3f640f89ca679d8433b15ecdd3cf3d72664b6dc099d37dd2" },
     { "id": "gateway-admin", "organisation": "trust", "roles": ["admin"],
       "token_sha256": "cce7a2cf1ae045989cfc914fb95a41526f167a838b3c7d33745143614abace7c" },
-    { "id": "throttled", "organisation": "council", "roles": ["submitter"], "rate_per_second": 0.5, "burst": 2,
+    { "id": "throttled", "organisation": "council", "roles": ["submitter"], "rate_per_second": 0.01, "burst": 2,
       "token_sha256": "THROTTLED_HASH" }EXTRA
   ],
   "certificate_clients": [
