@@ -500,13 +500,15 @@ std::error_code SqliteStore::insert_history(const std::vector<HistoryEntry>& his
         error, message);
     if (error) return error;
     for (const HistoryEntry& entry : history) {
+        // Bound without a copy (SQLITE_STATIC): the text must outlive step().
+        const std::string time = entry.time.empty() ? audit::now_instant() : entry.time;
         StatementUse use(statement);
         use->bind_text(1, entry.message_id);
         use->bind_text(2, entry.organisation);
         use->bind_text(3, entry.service);
         use->bind_text(4, entry.status);
         use->bind_text(5, entry.reason);
-        use->bind_text(6, entry.time.empty() ? audit::now_instant() : entry.time);
+        use->bind_text(6, time);
         if (use->step() != SQLITE_DONE) {
             message = std::string("cannot add to a referral's history: ") + sqlite3_errmsg(db);
             return last_error(db);
