@@ -11,6 +11,7 @@ packages=(
   rapidjson-dev libxml2-dev libssl-dev libsqlite3-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   curl openssl sqlite3                # the demo's requests, test certificates, looking into the store
+  python3 python3-yaml                # tests/deploy/manifests_test.py reads deploy/'s YAML
 )
 
 missing=()
