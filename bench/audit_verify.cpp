@@ -1,13 +1,18 @@
 // The audit log at scale: append throughput through the durable SQLite store,
-// the store's open (it reloads the chain head from every leaf), the Merkle
-// root over a million leaves in memory, and `audit verify` over the file.
-// One run, figures printed as a Markdown table (bench/results/audit_verify.md).
+// the store's open (it reloads the chain head from every leaf), `audit verify`
+// over the file, at each of a growing log's sizes; then the Merkle root over
+// all its leaves in memory and one inclusion proof. Figures printed as a
+// Markdown table (bench/results/audit_verify.md) and, with --tsv, one row per size.
 //
-// Usage: audit_verify [ENTRIES] [DIRECTORY]   (default 1000000, a new temp dir)
-
+// Usage: audit_verify [--sizes N,N,...] [--runs R] [--tsv FILE] [ENTRIES] [DIRECTORY]
+//   --sizes  the log sizes at which to stop and measure (default: ENTRIES, 1000000)
+//   --runs   how many times `audit verify` runs at each size (median and range)
+// The append rate of each stretch is given with the range of its five parts.
 #include <stdlib.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <future>
@@ -51,14 +56,51 @@ audit::AuditEvent event_for(std::uint64_t n) {
     return e;  // time left empty: the writer stamps it
 }
 
+struct SizeFigures {
+    std::uint64_t entries = 0;
+    double append_rate = 0, append_rate_min = 0, append_rate_max = 0;
+    double reopen_seconds = 0;
+    double verify_seconds = 0, verify_min = 0, verify_max = 0;
+    double file_mb = 0;
+    bool intact = false;
+};
+
+double median_of(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    return n == 0 ? 0 : n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-    const std::uint64_t entries = argc > 1 ? std::stoull(argv[1]) : 1000000;
+    std::vector<std::uint64_t> sizes;
+    int runs = 1;
+    std::FILE* tsv = nullptr;
+    std::vector<const char*> positional;
+    for (int i = 1; i < argc; ++i) {
+        if (std::strcmp(argv[i], "--sizes") == 0 && i + 1 < argc) {
+            for (const char* p = argv[++i]; *p;) {
+                char* end = nullptr;
+                sizes.push_back(std::strtoull(p, &end, 10));
+                p = *end == ',' ? end + 1 : end;
+            }
+        } else if (std::strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
+            runs = std::max(1, std::atoi(argv[++i]));
+        } else if (std::strcmp(argv[i], "--tsv") == 0 && i + 1 < argc) {
+            tsv = std::fopen(argv[++i], "w");
+            if (!tsv) return 1;
+        } else {
+            positional.push_back(argv[i]);
+        }
+    }
+    if (sizes.empty()) sizes.push_back(!positional.empty() ? std::stoull(positional[0]) : 1000000);
+    std::sort(sizes.begin(), sizes.end());
+    const std::uint64_t entries = sizes.back();
     fs::path directory;
     bool remove_after = false;
-    if (argc > 2) {
-        directory = argv[2];
+    if (positional.size() > 1) {
+        directory = positional[1];
     } else {
         std::string pattern = (fs::temp_directory_path() / "carebridge-audit-bench-XXXXXX").string();
         if (!::mkdtemp(pattern.data())) return 1;
@@ -68,6 +110,7 @@ int main(int argc, char** argv) {
 
     store::SqliteOptions options;
     options.directory = (directory / "data").string();
+    const fs::path database = directory / "data" / "carebridge.sqlite";
     std::error_code error;
     std::string message;
     auto store = store::open_sqlite_store(options, error, message);
@@ -76,70 +119,120 @@ int main(int argc, char** argv) {
         return 1;
     }
 
-    // Append: write sets of five events, many in flight, checkpoints every 100 000.
-    const auto append_start = Clock::now();
     std::vector<std::future<store::CommitResult>> pending;
     std::uint64_t failed = 0;
     const auto drain = [&] {
         for (auto& f : pending) failed += f.get().error ? 1 : 0;
         pending.clear();
     };
-    for (std::uint64_t n = 0; n < entries; n += events_per_write_set) {
-        store::WriteSet writes;
-        for (std::uint64_t k = n; k < std::min(entries, n + events_per_write_set); ++k)
-            writes.audit.push_back(event_for(k));
-        writes.sign_audit_checkpoint = (n / events_per_write_set + 1) % 20000 == 0;
-        auto promise = std::make_shared<std::promise<store::CommitResult>>();
-        pending.push_back(promise->get_future());
-        store->commit(std::move(writes), [promise](store::CommitResult r) { promise->set_value(std::move(r)); });
-        if (pending.size() >= in_flight) drain();
+    std::vector<SizeFigures> figures;
+    audit::PublicKey key = store->audit_public_key();
+    std::uint64_t n = 0;
+    for (const std::uint64_t size : sizes) {
+        // Append up to this size in five parts, each timed: write sets of five
+        // events, many in flight, a checkpoint signed every 100 000 entries.
+        SizeFigures f;
+        f.entries = size;
+        const std::uint64_t from = n;
+        std::vector<double> part_rates;
+        const auto stretch_start = Clock::now();
+        for (int part = 1; part <= 5; ++part) {
+            const std::uint64_t part_end = from + (size - from) * part / 5;
+            const auto part_start = Clock::now();
+            const std::uint64_t part_from = n;
+            for (; n < part_end; n += events_per_write_set) {
+                store::WriteSet writes;
+                for (std::uint64_t k = n; k < std::min(part_end, n + events_per_write_set); ++k)
+                    writes.audit.push_back(event_for(k));
+                writes.sign_audit_checkpoint = (n / events_per_write_set + 1) % 20000 == 0;
+                auto promise = std::make_shared<std::promise<store::CommitResult>>();
+                pending.push_back(promise->get_future());
+                store->commit(std::move(writes), [promise](store::CommitResult r) { promise->set_value(std::move(r)); });
+                if (pending.size() >= in_flight) drain();
+            }
+            n = std::max(n, part_end);
+            drain();
+            if (n > part_from) part_rates.push_back(static_cast<double>(n - part_from) / seconds_since(part_start));
+        }
+        std::promise<store::CommitResult> last;
+        store->sign_audit_checkpoint([&](store::CommitResult r) { last.set_value(std::move(r)); });
+        last.get_future().get();
+        f.append_rate = static_cast<double>(size - from) / seconds_since(stretch_start);
+        if (!part_rates.empty()) {
+            f.append_rate_min = *std::min_element(part_rates.begin(), part_rates.end());
+            f.append_rate_max = *std::max_element(part_rates.begin(), part_rates.end());
+        }
+        key = store->audit_public_key();
+        store->close();
+        store.reset();
+        if (failed) {
+            std::fprintf(stderr, "audit_verify: %llu write sets failed\n", static_cast<unsigned long long>(failed));
+            return 1;
+        }
+
+        // `audit verify` over the closed file, RUNS times.
+        std::vector<double> verify_times;
+        f.intact = true;
+        for (int r = 0; r < runs; ++r) {
+            const auto verify_start = Clock::now();
+            const auto verdict = store::verify_audit_file(database.string(), &key);
+            verify_times.push_back(seconds_since(verify_start));
+            f.intact = f.intact && verdict.status == audit::LogStatus::intact;
+            if (verdict.status != audit::LogStatus::intact)
+                std::fprintf(stderr, "audit_verify: at %llu entries: %s\n", static_cast<unsigned long long>(size),
+                             verdict.line.c_str());
+        }
+        f.verify_seconds = median_of(verify_times);
+        f.verify_min = *std::min_element(verify_times.begin(), verify_times.end());
+        f.verify_max = *std::max_element(verify_times.begin(), verify_times.end());
+        f.file_mb = static_cast<double>(fs::file_size(database)) / 1e6;
+
+        // Reopen: the writer reloads the chain head from every stored leaf.
+        const auto open_start = Clock::now();
+        store = store::open_sqlite_store(options, error, message);
+        f.reopen_seconds = seconds_since(open_start);
+        if (!store) {
+            std::fprintf(stderr, "audit_verify: reopen: %s\n", message.c_str());
+            return 1;
+        }
+        figures.push_back(f);
+        std::fprintf(stderr, "audit_verify: %llu entries: append %.0f/s, verify %.2f s\n",
+                     static_cast<unsigned long long>(size), f.append_rate, f.verify_seconds);
     }
-    drain();
-    std::promise<store::CommitResult> last;
-    store->sign_audit_checkpoint([&](store::CommitResult r) { last.set_value(std::move(r)); });
-    last.get_future().get();
-    const double append_seconds = seconds_since(append_start);
-    const audit::PublicKey key = store->audit_public_key();
+
+    std::vector<audit::Hash> leaves = store->audit_leaf_hashes(1, entries, error);
     store->close();
-    store.reset();
-    if (failed) {
-        std::fprintf(stderr, "audit_verify: %llu write sets failed\n", static_cast<unsigned long long>(failed));
-        return 1;
-    }
-
-    // Reopen: the writer reloads the chain head from every stored leaf.
-    const auto open_start = Clock::now();
-    store = store::open_sqlite_store(options, error, message);
-    const double open_seconds = seconds_since(open_start);
-    std::vector<audit::Hash> leaves = store ? store->audit_leaf_hashes(1, entries, error) : std::vector<audit::Hash>{};
-    if (store) store->close();
-
     const auto root_start = Clock::now();
     const audit::Hash root = audit::merkle_root(leaves);
     const double root_seconds = seconds_since(root_start);
-
     const auto proof_start = Clock::now();
     const auto proof = audit::inclusion_proof(leaves, leaves.size() / 3);
     const bool proof_ok =
         audit::verify_inclusion(leaves[leaves.size() / 3], leaves.size() / 3, leaves.size(), proof, root);
     const double proof_seconds = seconds_since(proof_start);
 
-    const auto verify_start = Clock::now();
-    const auto verdict = store::verify_audit_file((directory / "data" / "carebridge.sqlite").string(), &key);
-    const double verify_seconds = seconds_since(verify_start);
-    const auto file_size = fs::file_size(directory / "data" / "carebridge.sqlite");
-
-    std::printf("| step | %llu entries | per second |\n|---|---:|---:|\n", static_cast<unsigned long long>(entries));
-    std::printf("| append (write sets of %d, durable commits) | %.2f s | %.0f entries/s |\n", events_per_write_set,
-                append_seconds, static_cast<double>(entries) / append_seconds);
-    std::printf("| reopen the store (reload the chain head) | %.2f s | |\n", open_seconds);
-    std::printf("| Merkle root over the leaves, in memory | %.3f s | %.0f leaves/s |\n", root_seconds,
-                static_cast<double>(leaves.size()) / root_seconds);
-    std::printf("| one inclusion proof, built and checked | %.3f s | |\n", proof_seconds);
-    std::printf("| `audit verify` over the file | %.2f s | %.0f entries/s |\n", verify_seconds,
-                static_cast<double>(entries) / verify_seconds);
-    std::printf("\nfile: %.0f MB; proof %s; verify: %s\n", static_cast<double>(file_size) / 1e6,
-                proof_ok ? "verifies" : "FAILS", verdict.line.c_str());
+    std::printf("| entries | file MB | append (write sets of %d, durable commits), entries/s (range of 5 parts) | "
+                "reopen (reload the chain head) | `audit verify`, median of %d (range) | verified entries/s | intact |\n"
+                "|---:|---:|---:|---:|---:|---:|---|\n",
+                events_per_write_set, runs);
+    if (tsv) std::fprintf(tsv, "entries\tfile_mb\tappend_per_s\tappend_min\tappend_max\treopen_s\tverify_s\tverify_min\tverify_max\n");
+    bool all_intact = true;
+    for (const auto& f : figures) {
+        std::printf("| %llu | %.0f | %.0f (%.0f–%.0f) | %.2f s | %.2f s (%.2f–%.2f) | %.0f | %s |\n",
+                    static_cast<unsigned long long>(f.entries), f.file_mb, f.append_rate, f.append_rate_min,
+                    f.append_rate_max, f.reopen_seconds, f.verify_seconds, f.verify_min, f.verify_max,
+                    static_cast<double>(f.entries) / f.verify_seconds, f.intact ? "yes" : "NO");
+        if (tsv)
+            std::fprintf(tsv, "%llu\t%.1f\t%.0f\t%.0f\t%.0f\t%.3f\t%.3f\t%.3f\t%.3f\n",
+                         static_cast<unsigned long long>(f.entries), f.file_mb, f.append_rate, f.append_rate_min,
+                         f.append_rate_max, f.reopen_seconds, f.verify_seconds, f.verify_min, f.verify_max);
+        all_intact = all_intact && f.intact;
+    }
+    if (tsv) std::fclose(tsv);
+    std::printf("\nOver all %llu leaves: Merkle root in memory %.3f s (%.0f leaves/s); one inclusion proof built and "
+                "checked in %.3f s (%s).\n",
+                static_cast<unsigned long long>(leaves.size()), root_seconds,
+                static_cast<double>(leaves.size()) / root_seconds, proof_seconds, proof_ok ? "verifies" : "FAILS");
     if (remove_after) fs::remove_all(directory, error);
-    return verdict.status == audit::LogStatus::intact && proof_ok ? 0 : 1;
+    return all_intact && proof_ok ? 0 : 1;
 }
