@@ -9,6 +9,7 @@ packages=(
   clang libclang-rt-14-dev            # libFuzzer and the sanitizer runtimes for clang
   libboost-dev libboost-system-dev    # Beast and Asio (the server)
   rapidjson-dev libxml2-dev libssl-dev libsqlite3-dev
+  libpq-dev postgresql                # the shared store's client library; the server for its tests
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   curl openssl sqlite3                # the demo's requests, test certificates, looking into the store
   python3 python3-yaml                # tests/deploy/manifests_test.py reads deploy/'s YAML
