@@ -37,7 +37,7 @@ if [ -f "$dir/http_intake_curve.tsv" ]; then
   draw <<EOF
 $common
 set output '$dir/http_connections.png'
-set multiplot layout 1,2 title "HTTPS POST of the golden FHIR Bundle (36.6 KB), one server core, median and range of the runs"
+set multiplot layout 1,2 title "HTTPS POST of the golden FHIR Bundle, one server core, median and range of the runs"
 set logscale x 2; set xlabel 'connections'
 set ylabel 'requests/s'; set logscale y
 plot ${plots_rate%, }
@@ -80,7 +80,7 @@ set ylabel 'seconds (median, range)'; set logscale y
 plot '$dir/carenotes_scaling.tsv' using 2:3:4:5 skip 1 with yerrorlines
 unset logscale y; set yrange [0:*]
 set ylabel 'peak RSS of the streaming process (MB)'
-plot '$dir/carenotes_scaling.tsv' using 2:7 skip 1 with linespoints
+plot '$dir/carenotes_scaling.tsv' using 2:9 skip 1 with linespoints
 unset multiplot
 EOF
 fi

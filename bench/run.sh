@@ -36,7 +36,14 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-section() { [ -z "$only" ] || [ "$only" = "$1" ]; }
+# section NAME: whether to run it; says how long the previous one took.
+section_started=
+section() {
+  [ -z "$section_started" ] || echo "   ($(( $(date +%s) - section_started )) s)"
+  section_started=
+  [ -z "$only" ] || [ "$only" = "$1" ] || return 1
+  section_started=$(date +%s)
+}
 started=$(date +%s)
 
 ./deploy/install-deps.sh
@@ -55,10 +62,10 @@ case $mode in
     intake_args=() body_args=(--runs 5 --connections 16)
     carenotes_args=(--runs 5 1720 17200 172000) audit_args=(--runs 5 --sizes 10000,100000,1000000) ;;
   quick)
-    results=bench/results mapper_args=(--benchmark_repetitions=3 --benchmark_min_time=0.05)
+    results=bench/results mapper_args=(--benchmark_repetitions=3 --benchmark_min_time=0.02)
     mapper_args+=('--benchmark_filter=-(BM_CarenotesStream|BM_Libxml2ReaderPassExport)')
-    translate_args=(--runs 3 --seconds 1)
-    intake_args=(--quick --idle 300) body_args=(--quick --runs 1 --connections 16)
+    translate_args=(--runs 3 --seconds 0.5)
+    intake_args=(--quick --idle 100) body_args=(--quick --runs 1 --connections 16)
     carenotes_args=(--runs 3 1720 5160 17200) audit_args=(--runs 3 --sizes 10000,50000) ;;
   smoke)
     results=$(mktemp -d "${TMPDIR:-/tmp}/carebridge-bench-smoke.XXXXXX")
@@ -74,7 +81,7 @@ echo "bench/run.sh: $mode run, figures in $results"
 
 {
   echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-  echo "date: $(date -u +%Y-%m-%dT%H:%MZ)  commit: $(git rev-parse --short HEAD 2>/dev/null || echo none)$(git diff --quiet HEAD -- gateway mappers bench 2>/dev/null || echo ' + uncommitted changes')"
+  echo "date: $(date -u +%Y-%m-%dT%H:%MZ)  commit: $(git rev-parse --short HEAD 2>/dev/null || echo none)$(git diff --quiet HEAD -- gateway mappers bench ':!bench/results' ':!bench/RESULTS.md' 2>/dev/null || echo ' + uncommitted changes')"
   echo "mode: $mode; load $(cat /proc/loadavg | cut -d' ' -f1-3) (other sessions share this machine)"
 } | tee "$results/machine.txt"
 
@@ -120,6 +127,7 @@ if section audit; then
   "$release/bench/audit_verify" --tsv "$results/audit_scaling.tsv" "${audit_args[@]}" | tee "$results/audit_scaling.md"
 fi
 
+section plots || true
 bench/plot.sh "$results"
 python3 bench/summarise.py "$results" "$mode" > "$results/summary.md"
 if [ "$mode" != smoke ] && [ -z "$only" ]; then

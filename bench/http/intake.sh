@@ -14,7 +14,7 @@
 #
 # Usage: bench/http/intake.sh [--quick | --smoke] [--bin PATH] [--commit REV] [--no-pin] [--results PREFIX]
 #          [--targets 'T ...'] [--connections 'N ...'] [--bodies 'FILE ...'] [--runs N] [--idle N]
-#   (default)  5 runs of 5 s per connection count and target, 1,000 idle connections
+#   (default)  5 runs of 5 s (after 2 s of warm-up) per point and target, 1,000 idle connections
 #   --quick    1 run of 2 s at 1, 16 and 256 connections
 #   --smoke    1 s at 1 and 16 connections, 100 idle connections (checks it still works)
 #   --bin      the carebridge binary (default: build/release/gateway/carebridge, built if missing)
@@ -31,12 +31,12 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 
-duration=5 runs=5 warmup=1 connections="1 4 16 64 256" idle=1000 mode=full quiet=10
+duration=5 runs=5 warmup=2 connections="1 4 16 64 256" idle=1000 mode=full quiet=3
 bin= pin=yes commit= results=bench/results/http_intake targets=carebridge bodies=tests/golden/referral.fhir.json
 runs_given=
 while [ $# -gt 0 ]; do
   case $1 in
-    --quick) duration=2 runs=1 warmup=1 connections="1 16 256" mode=quick quiet=1 ;;
+    --quick) duration=2 runs=1 warmup=1 connections="1 16 256" mode=quick quiet=0 ;;
     --smoke) duration=1 runs=1 warmup=0 connections="1 16" idle=100 mode=smoke quiet=0 ;;
     --bin) bin=$2; shift ;;
     --commit) commit=$2; shift ;;
