@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -35,8 +36,11 @@ namespace {
 // The operator's log: start, stop, reload, failures. Never patient data.
 void note(const std::string& line) { std::fprintf(stderr, "carebridge: %s\n", line.c_str()); }
 
-std::optional<net::ssl::context> make_tls_context(const config::Tls& tls, std::string& error) {
-    net::ssl::context context(net::ssl::context::tls_server);
+// Shared, because sessions hold the context they were accepted under while a
+// reload swaps in a new one for the handshakes after it.
+std::shared_ptr<net::ssl::context> make_tls_context(const config::Tls& tls, std::string& error) {
+    auto made = std::make_shared<net::ssl::context>(net::ssl::context::tls_server);
+    net::ssl::context& context = *made;
     boost::system::error_code ec;
     // TLS 1.2 and 1.3 only: what NHS and DSPT guidance accept.
     SSL_CTX_set_min_proto_version(context.native_handle(), TLS1_2_VERSION);
@@ -46,18 +50,18 @@ std::optional<net::ssl::context> make_tls_context(const config::Tls& tls, std::s
     context.use_certificate_chain_file(tls.certificate_file, ec);
     if (ec) {
         error = "listener.tls.certificate: cannot use " + tls.certificate_file + ": " + ec.message();
-        return std::nullopt;
+        return nullptr;
     }
     context.use_private_key_file(tls.private_key_file, net::ssl::context::pem, ec);
     if (ec) {
         error = "listener.tls.private_key: cannot use " + tls.private_key_file + ": " + ec.message();
-        return std::nullopt;
+        return nullptr;
     }
     if (tls.client_certificates != config::ClientCertificates::none) {
         context.load_verify_file(tls.client_ca_file, ec);
         if (ec) {
             error = "listener.tls.client_ca: cannot use " + tls.client_ca_file + ": " + ec.message();
-            return std::nullopt;
+            return nullptr;
         }
         auto mode = net::ssl::verify_peer;
         if (tls.client_certificates == config::ClientCertificates::required)
@@ -68,7 +72,7 @@ std::optional<net::ssl::context> make_tls_context(const config::Tls& tls, std::s
         if (tls.client_certificates == config::ClientCertificates::optional)
             context.set_verify_callback([](bool, net::ssl::verify_context&) { return true; }, ec);
     }
-    return context;
+    return made;
 }
 
 class RunningServer final : public Server {
@@ -175,14 +179,30 @@ public:
         auto fresh = config::load_config(path, error);
         if (!fresh) return false;
         const auto current = pipeline_->config();
-        // The socket, TLS context and store were made at start (with any
-        // --listen and --data overrides); a reload keeps them as they run.
+        // The socket and store were made at start (with any --listen and
+        // --data overrides); a reload keeps them as they run. The certificate
+        // and key are read again, so a renewed certificate is served from the
+        // next handshake on while connections made before it carry on.
         if (fresh->store.url != current->store.url || fresh->listener.tls.enabled != current->listener.tls.enabled)
-            note("config reload: the listener, TLS and store keep their running values until a restart");
+            note("config reload: the listener, plain HTTP or TLS, and the store keep their running values until a "
+                 "restart");
+        const bool tls_stays = fresh->listener.tls.enabled && current->listener.tls.enabled;
+        std::shared_ptr<net::ssl::context> tls;
+        if (tls_stays) {
+            tls = make_tls_context(fresh->listener.tls, error);
+            if (!tls) return false;
+        }
+        config::Tls tls_config = tls_stays ? fresh->listener.tls : current->listener.tls;
         fresh->listener = current->listener;
+        fresh->listener.tls = std::move(tls_config);
         fresh->store = current->store;
         auto reloaded = std::make_shared<const config::Config>(std::move(*fresh));
         if (!pipeline_->reload(reloaded, error)) return false;
+        if (tls) {
+            std::lock_guard lock(tls_mutex_);
+            tls_ = std::move(tls);
+            note("TLS certificate " + reloaded->listener.tls.certificate_file + " and its key read again");
+        }
         record_config("reloaded", *reloaded);
         return true;
     }
@@ -228,6 +248,11 @@ private:
         });
     }
 
+    std::shared_ptr<net::ssl::context> current_tls() {
+        std::lock_guard lock(tls_mutex_);
+        return tls_;
+    }
+
     void do_accept() {
         acceptor_.async_accept(net::make_strand(io_), [this](boost::system::error_code ec, tcp::socket socket) {
             if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
@@ -238,8 +263,8 @@ private:
                     metrics_.count_rejection(http::Rejection::connection_limit);
                     boost::system::error_code ignored;
                     socket.close(ignored);
-                } else if (tls_) {
-                    start_tls_session(std::move(socket), *tls_, *sessions_);
+                } else if (auto tls = current_tls()) {
+                    start_tls_session(std::move(socket), std::move(tls), *sessions_);
                 } else {
                     start_plain_session(std::move(socket), *sessions_);
                 }
@@ -312,7 +337,8 @@ private:
     std::optional<delivery::DeliveryWorker> delivery_;
     std::optional<SessionContext> sessions_;
     net::io_context io_;
-    std::optional<net::ssl::context> tls_;
+    std::mutex tls_mutex_;  // reload() may run on any thread; accepts read tls_
+    std::shared_ptr<net::ssl::context> tls_;  // null: plain HTTP
     tcp::acceptor acceptor_;
     std::optional<net::steady_timer> drain_timer_;
     std::optional<net::steady_timer> checkpoint_timer_;

@@ -407,8 +407,8 @@ private:
 class TlsSession : public Session<TlsSession>, public std::enable_shared_from_this<TlsSession> {
 public:
     static constexpr bool tls = true;
-    TlsSession(tcp::socket&& socket, net::ssl::context& tls, SessionContext& context)
-        : Session(context), stream_(std::move(socket), tls) {
+    TlsSession(tcp::socket&& socket, std::shared_ptr<net::ssl::context> tls, SessionContext& context)
+        : Session(context), tls_(std::move(tls)), stream_(std::move(socket), *tls_) {
         beast::error_code ec;
         const auto endpoint = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
         if (!ec) remote_ = endpoint.address().to_string();
@@ -435,6 +435,8 @@ public:
     }
 
 private:
+    // Declared before the stream so it outlives it: the stream's SSL refers to it.
+    std::shared_ptr<net::ssl::context> tls_;
     beast::ssl_stream<beast::tcp_stream> stream_;
 };
 
@@ -444,8 +446,8 @@ void start_plain_session(tcp::socket socket, SessionContext& context) {
     std::make_shared<PlainSession>(std::move(socket), context)->run();
 }
 
-void start_tls_session(tcp::socket socket, net::ssl::context& tls, SessionContext& context) {
-    std::make_shared<TlsSession>(std::move(socket), tls, context)->run();
+void start_tls_session(tcp::socket socket, std::shared_ptr<net::ssl::context> tls, SessionContext& context) {
+    std::make_shared<TlsSession>(std::move(socket), std::move(tls), context)->run();
 }
 
 }  // namespace carebridge::gateway::server

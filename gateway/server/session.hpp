@@ -28,8 +28,11 @@ struct SessionContext {
     SessionContext(http::Pipeline& p, http::Metrics& m) : pipeline(p), metrics(m) {}
 };
 
-// Starts serving an accepted connection; it owns itself from here on.
+// Starts serving an accepted connection; it owns itself from here on. A TLS
+// session holds its context, so a reload that swaps in a new certificate
+// leaves connections made under the old one working to their end.
 void start_plain_session(boost::asio::ip::tcp::socket socket, SessionContext& context);
-void start_tls_session(boost::asio::ip::tcp::socket socket, boost::asio::ssl::context& tls, SessionContext& context);
+void start_tls_session(boost::asio::ip::tcp::socket socket, std::shared_ptr<boost::asio::ssl::context> tls,
+                       SessionContext& context);
 
 }  // namespace carebridge::gateway::server
