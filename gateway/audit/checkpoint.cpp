@@ -8,8 +8,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <vector>
@@ -123,6 +125,27 @@ std::string public_key_path(const std::string& signing_key_path) {
         return signing_key_path.substr(0, signing_key_path.size() - suffix.size()) + ".pub.pem";
     return signing_key_path + ".pub.pem";
 }
+
+namespace {
+
+// Keeps a copy of `key` in the public keys directory beside the signing key,
+// so checkpoints it signed still verify after the signing key is replaced.
+// Best effort: where the directory is read-only (a list of keys the operator
+// mounts there), that list is the record instead.
+void keep_public_key(const std::string& signing_key_path, const PublicKey& key) {
+    const auto directory = std::filesystem::path(signing_key_path).parent_path() / public_keys_directory;
+    const std::string path = (directory / (key.id() + ".pub.pem")).string();
+    const std::string pem = key.pem();
+    std::string ignored;
+    if (read_file(path, ignored) == pem) return;
+    std::error_code error;
+    std::filesystem::create_directories(directory, error);
+    const std::string temporary = write_temporary(path, pem, 0644, ignored);
+    if (temporary.empty()) return;
+    if (::rename(temporary.c_str(), path.c_str()) != 0) ::unlink(temporary.c_str());
+}
+
+}  // namespace
 
 // ---- PublicKey -------------------------------------------------------------
 
@@ -244,10 +267,45 @@ std::shared_ptr<const SigningKey> SigningKey::load_or_create(const std::string& 
             return nullptr;
         }
     }
+    keep_public_key(path, key->public_key());
     return key;
 }
 
 std::string SigningKey::pem() const { return pem_of(key_.get(), true); }
+
+void TrustedKeys::add(PublicKey key) {
+    if (!find(key.id())) keys_.push_back(std::move(key));
+}
+
+bool TrustedKeys::add_directory(const std::string& directory, std::string& message) {
+    std::error_code error;
+    std::vector<std::filesystem::path> files;
+    for (const auto& entry : std::filesystem::directory_iterator(directory, error))
+        if (entry.path().extension() == ".pem" && !entry.is_directory()) files.push_back(entry.path());
+    if (error && error != std::errc::no_such_file_or_directory) {
+        message = "cannot read " + directory + ": " + error.message();
+        return false;
+    }
+    std::sort(files.begin(), files.end());  // the same order, and so the same messages, every time
+    for (const auto& file : files) {
+        auto key = PublicKey::load(file.string(), message);
+        if (!key) return false;
+        add(std::move(*key));
+    }
+    return true;
+}
+
+const PublicKey* TrustedKeys::find(std::string_view key_id) const {
+    for (const PublicKey& key : keys_)
+        if (key.id() == key_id) return &key;
+    return nullptr;
+}
+
+std::string TrustedKeys::ids() const {
+    std::string out;
+    for (const PublicKey& key : keys_) out += (out.empty() ? "" : ", ") + key.id();
+    return out;
+}
 
 std::optional<Checkpoint> SigningKey::sign(std::uint64_t tree_size, const Hash& root_hash, std::string time) const {
     const std::string bytes = checkpoint_bytes(tree_size, root_hash, time);

@@ -15,7 +15,11 @@
 //
 // The key lives beside the store: <store dir>/audit-signing-key.pem (PKCS#8
 // PEM, 0600), created on first start, with the public half in
-// audit-signing-key.pub.pem (SubjectPublicKeyInfo PEM) for auditors.
+// audit-signing-key.pub.pem (SubjectPublicKeyInfo PEM) for auditors, and a
+// copy of every public half the gateway has signed with in
+// <store dir>/audit-public-keys/<key id>.pub.pem. A checkpoint names its key,
+// so after a rotation (a new signing key) the checkpoints signed before it
+// still verify with the old public key, found there by id (TrustedKeys).
 
 #include <openssl/types.h>
 
@@ -24,6 +28,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "audit/hash.hpp"
 
@@ -31,6 +36,7 @@ namespace carebridge::gateway::audit {
 
 inline constexpr std::string_view signing_key_file = "audit-signing-key.pem";
 inline constexpr std::string_view public_key_file = "audit-signing-key.pub.pem";
+inline constexpr std::string_view public_keys_directory = "audit-public-keys";
 
 struct Checkpoint {
     std::uint64_t tree_size = 0;
@@ -84,5 +90,30 @@ private:
 
 // The public key's file name for a private key file: x.pem → x.pub.pem.
 std::string public_key_path(const std::string& signing_key_path);
+
+// The public keys a log's checkpoints may be signed with, by id: each
+// checkpoint is checked with the key it names, so a log whose signing key
+// was rotated verifies across the rotation as long as every key it used is here.
+class TrustedKeys {
+public:
+    TrustedKeys() = default;
+    explicit TrustedKeys(PublicKey key) { add(std::move(key)); }
+
+    // A key whose id is already here is not added twice.
+    void add(PublicKey key);
+    // Every *.pem in `directory` (e.g. <store dir>/audit-public-keys); a
+    // missing directory adds nothing. False with `message` naming the file
+    // that is not a public key.
+    bool add_directory(const std::string& directory, std::string& message);
+
+    const PublicKey* find(std::string_view key_id) const;
+    bool empty() const { return keys_.empty(); }
+    std::size_t size() const { return keys_.size(); }
+    // "id1, id2" for messages.
+    std::string ids() const;
+
+private:
+    std::vector<PublicKey> keys_;
+};
 
 }  // namespace carebridge::gateway::audit

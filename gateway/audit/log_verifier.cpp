@@ -21,15 +21,15 @@ LogVerification tampered(std::uint64_t first_bad, std::string what) {
 
 class Verifier {
 public:
-    Verifier(EntrySource& source, std::vector<Checkpoint> checkpoints, const PublicKey* key,
+    Verifier(EntrySource& source, std::vector<Checkpoint> checkpoints, const TrustedKeys& keys,
              const VerifyProgress& progress)
-        : source_(source), checkpoints_(std::move(checkpoints)), key_(key), progress_(progress) {
+        : source_(source), checkpoints_(std::move(checkpoints)), keys_(keys), progress_(progress) {
         std::sort(checkpoints_.begin(), checkpoints_.end(),
                   [](const Checkpoint& a, const Checkpoint& b) { return a.tree_size < b.tree_size; });
     }
 
     LogVerification run() {
-        if (!checkpoints_.empty() && !key_) {
+        if (!checkpoints_.empty() && keys_.empty()) {
             LogVerification result;
             result.status = LogStatus::unreadable;
             result.line = "audit log: there are signed checkpoints but no public key to check them with";
@@ -68,7 +68,7 @@ public:
         // A checkpoint past the end: entries it covered are gone.
         if (next_checkpoint_ < checkpoints_.size()) {
             const Checkpoint& beyond = checkpoints_[next_checkpoint_];
-            if (!key_->verify(beyond)) return bad_signature(beyond);
+            if (!signature_holds(beyond)) return bad_signature(beyond);
             const std::uint64_t last = tree_.size();
             return tampered(last + 1, entry(last + 1) + " missing (the log ends at entry " + std::to_string(last) +
                                           " but a checkpoint was signed at size " + std::to_string(beyond.tree_size) +
@@ -77,23 +77,31 @@ public:
 
         LogVerification result;
         result.line = "audit log intact: " + std::to_string(tree_.size()) + (tree_.size() == 1 ? " entry" : " entries");
-        if (last_good_)
+        if (last_good_) {
             result.line += ", last checkpoint at size " + std::to_string(last_good_->tree_size) + " signed by key " +
                            last_good_->key_id;
-        else
+            if (signing_keys_.size() > 1)
+                result.line += " (checkpoints signed by " + std::to_string(signing_keys_.size()) + " keys in turn)";
+        } else
             result.line += ", no signed checkpoint yet";
         return result;
     }
 
     std::uint64_t checked() const { return tree_.size(); }
     const std::optional<Checkpoint>& last_good() const { return last_good_; }
+    const std::vector<std::string>& signing_keys() const { return signing_keys_; }
 
 private:
+    bool signature_holds(const Checkpoint& checkpoint) const {
+        const PublicKey* key = keys_.find(checkpoint.key_id);
+        return key && key->verify(checkpoint);
+    }
+
     std::optional<LogVerification> check_checkpoints_at(std::uint64_t size) {
         for (; next_checkpoint_ < checkpoints_.size() && checkpoints_[next_checkpoint_].tree_size == size;
              ++next_checkpoint_) {
             const Checkpoint& checkpoint = checkpoints_[next_checkpoint_];
-            if (!key_->verify(checkpoint)) return bad_signature(checkpoint);
+            if (!signature_holds(checkpoint)) return bad_signature(checkpoint);
             if (checkpoint.root_hash != tree_.root()) {
                 // Every entry up to here links and hashes: the chain was
                 // rebuilt after an edit. The edit lies after the last
@@ -105,17 +113,20 @@ private:
                                            "chain rebuilt)");
             }
             last_good_ = checkpoint;
+            if (std::find(signing_keys_.begin(), signing_keys_.end(), checkpoint.key_id) == signing_keys_.end())
+                signing_keys_.push_back(checkpoint.key_id);
         }
         return std::nullopt;
     }
 
     LogVerification bad_signature(const Checkpoint& checkpoint) {
         const std::string size = std::to_string(checkpoint.tree_size);
-        if (checkpoint.key_id != key_->id())
-            return tampered(0, "the checkpoint at size " + size + " names key " + checkpoint.key_id +
-                                   ", not the public key given (" + key_->id() + ")");
+        if (!keys_.find(checkpoint.key_id))
+            return tampered(0, "the checkpoint at size " + size + " names key " + checkpoint.key_id + ", not " +
+                                   (keys_.size() == 1 ? "the public key given (" : "one of the public keys given (") +
+                                   keys_.ids() + ")");
         return tampered(
-            0, "the checkpoint at size " + size + " has a signature that does not verify with key " + key_->id());
+            0, "the checkpoint at size " + size + " has a signature that does not verify with key " + checkpoint.key_id);
     }
 
     LogVerification missing(std::uint64_t expected, std::uint64_t found) {
@@ -173,7 +184,7 @@ private:
 
     EntrySource& source_;
     std::vector<Checkpoint> checkpoints_;
-    const PublicKey* key_;
+    const TrustedKeys& keys_;
     const VerifyProgress& progress_;
 
     MerkleAccumulator tree_;
@@ -182,17 +193,26 @@ private:
     std::string hash_hex_;
     std::size_t next_checkpoint_ = 0;
     std::optional<Checkpoint> last_good_;
+    std::vector<std::string> signing_keys_;
 };
 
 }  // namespace
 
-LogVerification verify_log(EntrySource& source, std::vector<Checkpoint> checkpoints, const PublicKey* key,
+LogVerification verify_log(EntrySource& source, std::vector<Checkpoint> checkpoints, const TrustedKeys& keys,
                            const VerifyProgress& progress) {
-    Verifier verifier(source, std::move(checkpoints), key, progress);
+    Verifier verifier(source, std::move(checkpoints), keys, progress);
     LogVerification result = verifier.run();
     result.entries = verifier.checked();
     result.last_checkpoint = verifier.last_good();
+    result.signing_keys = verifier.signing_keys();
     return result;
+}
+
+LogVerification verify_log(EntrySource& source, std::vector<Checkpoint> checkpoints, const PublicKey* key,
+                           const VerifyProgress& progress) {
+    TrustedKeys keys;
+    if (key) keys.add(*key);
+    return verify_log(source, std::move(checkpoints), keys, progress);
 }
 
 }  // namespace carebridge::gateway::audit

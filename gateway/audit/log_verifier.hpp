@@ -64,11 +64,16 @@ struct LogVerification {
     std::uint64_t entries = 0;                  // entries that checked out (all of them when intact)
     std::uint64_t first_bad = 0;                // the entry named in `line`; 0 when intact or not about one entry
     std::optional<Checkpoint> last_checkpoint;  // the largest checkpoint that checked out
+    std::vector<std::string> signing_keys;      // ids of the keys the good checkpoints name, in first-use order
 };
 
 using VerifyProgress = std::function<void(std::uint64_t entries_checked)>;
 
-// `checkpoints` in any order; `key` may be null only when there are none.
+// `checkpoints` in any order; each is checked with the key of `keys` it
+// names. `keys` may be empty only when there are no checkpoints.
+LogVerification verify_log(EntrySource& source, std::vector<Checkpoint> checkpoints, const TrustedKeys& keys,
+                           const VerifyProgress& progress = {});
+// The same with one key; `key` may be null only when there are no checkpoints.
 LogVerification verify_log(EntrySource& source, std::vector<Checkpoint> checkpoints, const PublicKey* key,
                            const VerifyProgress& progress = {});
 

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "audit/checkpoint.hpp"
 #include "config/config.hpp"
@@ -18,7 +19,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::string_view audit_help = R"(Usage: carebridge audit verify --config FILE [--data DIR] [--public-key FILE]
+constexpr std::string_view audit_help = R"(Usage: carebridge audit verify --config FILE [--data DIR] [--public-key FILE]...
 
 Checks the gateway's audit log: every entry's hash against its contents, each
 entry's link to the one before, sequence numbers without gaps, and at every
@@ -29,8 +30,11 @@ so it can run beside a serving gateway.
 
   --config FILE       the gateway config: where the store is
   --data DIR          the store's directory instead of the config's
-  --public-key FILE   the public key checkpoints are checked with
-                      (default: <store dir>/audit-signing-key.pub.pem)
+  --public-key FILE   a public key checkpoints may be signed with, once per key
+                      the log has used (the signing key was rotated); each
+                      checkpoint is checked with the key it names. Default:
+                      <store dir>/audit-signing-key.pub.pem and the earlier
+                      keys the store kept in <store dir>/audit-public-keys/
 
 Exit status: 0 intact, 2 tampered, 1 usage or I/O error.
 )";
@@ -64,6 +68,7 @@ private:
 
 int run_verify(std::span<const std::string_view> args) {
     std::string config_path, data, key_path;
+    std::vector<std::string> more_key_paths;  // --public-key after the first
     for (std::size_t i = 0; i < args.size(); ++i) {
         const std::string_view a = args[i];
         const auto value = [&](std::string& into) {
@@ -79,7 +84,8 @@ int run_verify(std::span<const std::string_view> args) {
         } else if (a == "--data") {
             if (!value(data)) return usage("--data needs a directory");
         } else if (a == "--public-key") {
-            if (!value(key_path)) return usage("--public-key needs a file");
+            if (!value(key_path.empty() ? key_path : more_key_paths.emplace_back()))
+                return usage("--public-key needs a file");
         } else {
             return usage("unknown option '" + std::string(a) + "'");
         }
@@ -115,13 +121,34 @@ int run_verify(std::span<const std::string_view> args) {
         }
     }
 
+    // Every key the log's checkpoints may name: the auditor's own list, or
+    // else the store's current key and the earlier ones it kept.
+    gateway::audit::TrustedKeys keys;
+    if (key) keys.add(*key);
+    for (const std::string& path : more_key_paths) {
+        std::string key_message;
+        auto more = gateway::audit::PublicKey::load(path, key_message);
+        if (!more) {
+            std::fprintf(stderr, "carebridge audit: %s\n", key_message.c_str());
+            return exit_io_or_usage;
+        }
+        keys.add(std::move(*more));
+    }
+    if (!key_given && !directory.empty()) {
+        std::string key_message;
+        if (!keys.add_directory((directory / gateway::audit::public_keys_directory).string(), key_message)) {
+            std::fprintf(stderr, "carebridge audit: %s\n", key_message.c_str());
+            return exit_io_or_usage;
+        }
+    }
+
     std::optional<ProgressLine> progress_line;
     gateway::store::AuditVerifyProgress progress;
     if (::isatty(STDERR_FILENO)) {
         progress_line.emplace();
         progress = [&](std::uint64_t checked, std::uint64_t total) { progress_line->update(checked, total); };
     }
-    const auto result = gateway::store::verify_audit_file(database.string(), key ? &*key : nullptr, progress);
+    const auto result = gateway::store::verify_audit_file(database.string(), keys, progress);
     progress_line.reset();
 
     switch (result.status) {
@@ -135,7 +162,7 @@ int run_verify(std::span<const std::string_view> args) {
             break;
     }
     std::fprintf(stderr, "carebridge audit: %s%s\n", result.line.c_str(),
-                 key ? "" : (" (no public key at " + key_path + ")").c_str());
+                 keys.empty() ? (" (no public key at " + key_path + ")").c_str() : "");
     return exit_io_or_usage;
 }
 

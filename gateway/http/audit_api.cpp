@@ -1009,6 +1009,20 @@ std::string audit_database_path(const std::string& store_directory) {
 AuditVerifier::AuditVerifier(std::string database, std::chrono::seconds max_age)
     : database_(std::move(database)), max_age_(max_age) {}
 
+namespace {
+
+// The key the store signs with now and every earlier one it kept in the
+// store directory, so checkpoints signed before a key rotation still check out.
+audit::TrustedKeys trusted_keys(const audit::PublicKey& current, const std::filesystem::path& store_directory) {
+    audit::TrustedKeys keys(current);
+    std::string unreadable;  // a file there that is no key leaves the checkpoints it signed unverified, and said so
+    if (!store_directory.empty())
+        keys.add_directory((store_directory / audit::public_keys_directory).string(), unreadable);
+    return keys;
+}
+
+}  // namespace
+
 AuditVerifier::Status AuditVerifier::status(const audit::PublicKey& key) {
     std::lock_guard lock(mutex_);
     const auto now = std::chrono::steady_clock::now();
@@ -1019,7 +1033,8 @@ AuditVerifier::Status AuditVerifier::status(const audit::PublicKey& key) {
     }
     Status fresh;
     fresh.checked_at = audit::now_instant();
-    fresh.result = store::verify_audit_file(database_, &key);
+    fresh.result =
+        store::verify_audit_file(database_, trusted_keys(key, std::filesystem::path(database_).parent_path()));
     last_ = fresh;
     last_at_ = std::chrono::steady_clock::now();
     return fresh;
@@ -1235,7 +1250,13 @@ void latest_audit_checkpoint(const Request&, const Principal& principal, const A
     if (!checkpoint) checkpoint = sign_now(api.store, error);
     if (error) return reply(store_unavailable());
     if (!checkpoint) return reply(not_found("the log is empty: there is nothing to sign yet"));
-    const audit::PublicKey& public_key = api.store.audit_public_key();
+    // The key the checkpoint names, which after a key rotation may be an earlier one.
+    const audit::PublicKey& current_key = api.store.audit_public_key();
+    std::optional<audit::TrustedKeys> earlier;
+    if (checkpoint->key_id != current_key.id())
+        earlier = trusted_keys(current_key, api.config ? api.config->store.sqlite_directory : std::string());
+    const audit::PublicKey* signer = earlier ? earlier->find(checkpoint->key_id) : &current_key;
+    const audit::PublicKey& public_key = signer ? *signer : current_key;
     rapidjson::StringBuffer buffer;
     JsonWriter w(buffer);
     w.StartObject();
@@ -1247,7 +1268,7 @@ void latest_audit_checkpoint(const Request&, const Principal& principal, const A
     field(w, "key_id", checkpoint->key_id);
     field(w, "public_key_pem", public_key.pem());
     key(w, "signature_valid");
-    w.Bool(public_key.id() == checkpoint->key_id && public_key.verify(*checkpoint));
+    w.Bool(signer && signer->verify(*checkpoint));
     field(w, "signed_bytes", audit::checkpoint_bytes(checkpoint->tree_size, checkpoint->root_hash, checkpoint->time));
     w.EndObject();
     record_then_reply(api,

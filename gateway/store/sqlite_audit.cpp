@@ -454,6 +454,13 @@ bool table_exists(sqlite3* db, const char* name) {
 
 audit::LogVerification verify_audit_file(const std::string& database, const audit::PublicKey* key,
                                          const AuditVerifyProgress& progress) {
+    audit::TrustedKeys keys;
+    if (key) keys.add(*key);
+    return verify_audit_file(database, keys, progress);
+}
+
+audit::LogVerification verify_audit_file(const std::string& database, const audit::TrustedKeys& keys,
+                                         const AuditVerifyProgress& progress) {
     std::error_code error;
     std::string message;
     Connection connection = open_connection(database, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, error, message);
@@ -500,7 +507,7 @@ audit::LogVerification verify_audit_file(const std::string& database, const audi
     if (error) return unreadable("cannot read the audit log: " + message);
     audit::VerifyProgress report;
     if (progress) report = [&](std::uint64_t checked) { progress(checked, total); };
-    return audit::verify_log(source, std::move(checkpoints), key, report);
+    return audit::verify_log(source, std::move(checkpoints), keys, report);
 }
 
 }  // namespace carebridge::gateway::store

@@ -101,5 +101,9 @@ using AuditVerifyProgress = std::function<void(std::uint64_t checked, std::uint6
 // cannot be opened or holds no audit log is LogStatus::unreadable.
 audit::LogVerification verify_audit_file(const std::string& database, const audit::PublicKey* key,
                                          const AuditVerifyProgress& progress = {});
+// The same, each checkpoint checked with the key of `keys` it names (a log
+// whose signing key was rotated); `keys` may be empty when there are no checkpoints.
+audit::LogVerification verify_audit_file(const std::string& database, const audit::TrustedKeys& keys,
+                                         const AuditVerifyProgress& progress = {});
 
 }  // namespace carebridge::gateway::store

@@ -136,8 +136,13 @@ TEST(AuditSigningKey, IsCreatedOwnerOnlyOnFirstUseWithItsPublicHalfAndLoadedAfte
     const fs::path public_path = dir.path() / public_key_file;
     EXPECT_EQ(public_key_path(path.string()), public_path.string());
     EXPECT_EQ(read(public_path), created->public_key().pem());
-    EXPECT_EQ(std::vector<fs::path>(fs::directory_iterator(dir.path()), fs::directory_iterator()).size(), 2u)
+    // The key, its public half, and the directory of every public key used.
+    EXPECT_EQ(std::vector<fs::path>(fs::directory_iterator(dir.path()), fs::directory_iterator()).size(), 3u)
         << "no temporary files are left behind";
+    const fs::path kept = dir.path() / public_keys_directory;
+    EXPECT_EQ(std::vector<fs::path>(fs::directory_iterator(kept), fs::directory_iterator()),
+              std::vector<fs::path>{kept / (created->public_key().id() + ".pub.pem")});
+    EXPECT_EQ(read(kept / (created->public_key().id() + ".pub.pem")), created->public_key().pem());
 
     const auto loaded = SigningKey::load_or_create(path.string(), message);
     ASSERT_TRUE(loaded) << message;

@@ -347,6 +347,7 @@ TEST_F(AuditVerify, AnotherPublicKeyIsReportedByName) {
 TEST_F(AuditVerify, WithoutThePublicKeyCheckpointsCannotBeCheckedAndItSaysSo) {
     fs::remove(dir_.data() / audit::public_key_file);
     fs::remove(dir_.data() / audit::signing_key_file);
+    fs::remove_all(dir_.data() / audit::public_keys_directory);  // the store's record of the keys it used
     const Verdict verdict = verify_binary();
     EXPECT_EQ(verdict.exit_code, 1) << verdict.line;
     EXPECT_NE(verdict.line.find("no public key to check them with"), std::string::npos) << verdict.line;
