@@ -2,7 +2,9 @@
 """Checks deploy/: every manifest parses, the probes point at the gateway's
 /readyz and /healthz on the port it listens on, the gateway runs as a user
 other than root with nothing it does not need, and no secret is written into
-a committed file. With systemd-analyze present, the unit is verified too.
+a committed file. With systemd-analyze, nginx or kubectl present, the unit
+is verified, the load balancer's config tested and the Kubernetes manifests
+rendered too.
 
 Usage: manifests_test.py SOURCE_DIR [CAREBRIDGE_BINARY]
 Exit status 0 when every check holds; otherwise each failure is printed."""
@@ -84,8 +86,8 @@ def check_kubernetes(source, drain_seconds):
     kustomization = load_yaml(os.path.join(source, "deploy/kustomization.yaml"))[0]
     for resource in kustomization["resources"]:
         path = os.path.join(source, "deploy", resource)
-        check(os.path.exists(path), "kustomization: " + resource + " does not exist")
-        docs += load_yaml(path)
+        if check(os.path.exists(path), "kustomization: " + resource + " does not exist"):
+            docs += load_yaml(path)
     for generator in kustomization.get("configMapGenerator", []):
         for entry in generator["files"]:
             check(os.path.exists(os.path.join(source, "deploy", entry.split("=")[-1])),
@@ -225,6 +227,52 @@ def check_systemd(source, binary):
         check(result.returncode == 0 and not ours, "systemd-analyze verify: " + (output or "failed"))
 
 
+def check_nginx(source):
+    """nginx -t on the load balancer's config, when nginx is installed: the
+    upstream and certificate paths pointed at this machine, nothing else changed."""
+    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
+    openssl = shutil.which("openssl")
+    if not nginx or not openssl:
+        print("manifests_test: nginx -t skipped (no nginx or openssl)")
+        return
+    with open(os.path.join(source, "deploy/compose/nginx.conf"), encoding="utf-8") as f:
+        text = f.read()
+    with tempfile.TemporaryDirectory() as work:
+        subprocess.run([openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                        "-keyout", os.path.join(work, "tls.key"), "-out", os.path.join(work, "tls.crt"),
+                        "-subj", "/CN=localhost", "-days", "1"], capture_output=True, check=True)
+        local = re.sub(r"server\s+gateway:", "server 127.0.0.1:", text)
+        local = local.replace("/etc/nginx/tls/", work + "/").replace("/var/run/nginx.pid", work + "/nginx.pid")
+        # Temporary directories of its own, so nginx -t runs without root.
+        temp_paths = "".join("  %s_temp_path %s/%s;\n" % (kind, work, kind)
+                             for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        local = local.replace("http {\n", "http {\n" + temp_paths, 1)
+        conf = os.path.join(work, "nginx.conf")
+        with open(conf, "w", encoding="utf-8") as f:
+            f.write(local)
+        result = subprocess.run([nginx, "-t", "-c", conf, "-e", os.path.join(work, "error.log")],
+                                capture_output=True, text=True)
+        check(result.returncode == 0, "nginx -t: " + (result.stdout + result.stderr).strip())
+
+
+def check_kustomize(source):
+    """The Kubernetes manifests as kubectl would apply them, when kubectl is installed."""
+    kubectl = shutil.which("kubectl")
+    if not kubectl:
+        print("manifests_test: kubectl kustomize skipped (no kubectl)")
+        return
+    result = subprocess.run([kubectl, "kustomize", os.path.join(source, "deploy")], capture_output=True, text=True)
+    if not check(result.returncode == 0, "kubectl kustomize: " + result.stderr.strip()):
+        return
+    docs = [d for d in yaml.safe_load_all(result.stdout) if d]
+    configmaps = {d["metadata"]["name"] for d in docs if d["kind"] == "ConfigMap"}
+    for deployment in (d for d in docs if d["kind"] == "Deployment"):
+        for volume in deployment["spec"]["template"]["spec"]["volumes"]:
+            name = volume.get("configMap", {}).get("name")
+            if name and name.startswith("carebridge-config"):
+                check(name in configmaps, "kustomize: the Deployment mounts the generated config " + name)
+
+
 def main():
     if len(sys.argv) < 2:
         print(__doc__)
@@ -237,6 +285,8 @@ def main():
     check_compose(source, drain_seconds)
     check_containerfile(source)
     check_systemd(source, binary)
+    check_nginx(source)
+    check_kustomize(source)
     for failure in failures:
         print("FAIL " + failure)
     if not failures:
