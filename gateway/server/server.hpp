@@ -6,7 +6,8 @@
 //
 // stop() (SIGTERM) drains: the listener closes, new requests get 503, the
 // requests in flight finish and commit, then run() returns. reload() (SIGHUP)
-// swaps the config for new requests; a bad new config is refused.
+// swaps the config for new requests and reads the TLS certificate and key
+// again for new handshakes; a bad new config or key pair is refused.
 
 #include <cstdint>
 #include <memory>
@@ -36,7 +37,8 @@ public:
     virtual int run() = 0;
     // Drains from any thread; run() returns when done.
     virtual void stop() = 0;
-    // Loads the config file again; false with `error` (and the old config kept) when it is bad.
+    // Loads the config file and the TLS certificate and key again; false with
+    // `error` (and the old ones kept) when either is bad.
     virtual bool reload(std::string& error) = 0;
     virtual http::Metrics& metrics() = 0;
 };
