@@ -81,7 +81,7 @@ echo "bench/run.sh: $mode run, figures in $results"
 
 {
   echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-  echo "date: $(date -u +%Y-%m-%dT%H:%MZ)  commit: $(git rev-parse --short HEAD 2>/dev/null || echo none)$(git diff --quiet HEAD -- gateway mappers bench ':!bench/results' ':!bench/RESULTS.md' 2>/dev/null || echo ' + uncommitted changes')"
+  echo "date: $(date -u +%Y-%m-%dT%H:%MZ)  commit: $(git rev-parse --short HEAD 2>/dev/null || echo none)$(git diff --quiet HEAD -- gateway mappers 2>/dev/null || echo ' + uncommitted changes to the code measured')"
   echo "mode: $mode; load $(cat /proc/loadavg | cut -d' ' -f1-3) (other sessions share this machine)"
 } | tee "$results/machine.txt"
 

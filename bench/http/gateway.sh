@@ -35,6 +35,7 @@ gateway_start() {
   [ -n "$cpus" ] && pin=(taskset -c "$cpus")
   mkdir -p "$store"
   GATEWAY_LOG=$store.log
+  : > "$GATEWAY_LOG"  # before the gateway starts, so the wait below can read it at once
   "${pin[@]}" "$@" "$bin" serve --config "$BENCH_CONFIG" --listen 127.0.0.1:0 --data "$store" --quiet \
     > /dev/null 2> "$GATEWAY_LOG" &
   GATEWAY_PID=$!

@@ -25,6 +25,8 @@
 #   --connections "N ..."  the connection counts to load at
 #   --bodies "FILE ..."    the request bodies (default: tests/golden/referral.fhir.json)
 #   --runs N   runs per point; --idle N  idle connections to hold (0: skip)
+#   --reuse-runs  keep the runs already in PREFIX.tsv (a run stopped after its load):
+#                 no load, only the idle connections and the tables
 # Figures: PREFIX.md (tables), PREFIX.tsv (every run), PREFIX_wrk.txt (wrk's
 # own output), PREFIX being bench/results/http_intake unless --results says otherwise.
 set -euo pipefail
@@ -33,7 +35,7 @@ cd "$top"
 
 duration=5 runs=5 warmup=2 connections="1 4 16 64 256" idle=1000 mode=full quiet=3
 bin= pin=yes commit= results=bench/results/http_intake targets=carebridge bodies=tests/golden/referral.fhir.json
-runs_given=
+runs_given= reuse=no
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) duration=2 runs=1 warmup=1 connections="1 16 256" mode=quick quiet=0 ;;
@@ -47,6 +49,7 @@ while [ $# -gt 0 ]; do
     --bodies) bodies=$2; shift ;;
     --runs) runs_given=$2; shift ;;
     --idle) idle=$2; shift ;;
+    --reuse-runs) reuse=yes ;;
     *) echo "usage: bench/http/intake.sh [--quick | --smoke] [--bin PATH] [--commit REV] [--no-pin] [--results PREFIX] [--targets 'T ...'] [--connections 'N ...'] [--bodies 'FILE ...'] [--runs N] [--idle N]" >&2; exit 2 ;;
   esac
   shift
@@ -106,8 +109,8 @@ raw=${results}_wrk.txt
 # The columns of PREFIX.tsv; "created_201" counts the measured run, "stored" the store's rows (warm-up
 # included), both the gateway's only; CPU percentages are of one core; "others" is what the rest of the
 # machine took meanwhile.
-printf 'target\tbody_bytes\tconnections\trun\treq_s\tp50_ms\tp90_ms\tp99_ms\tmax_ms\tserver_cpu_pct\tkernel_share_pct\tcpu_us_per_req\tpeak_rss_mb\twrites_per_commit\trequests\tcreated_201\tstored\tnon_2xx\tsocket_errors\twrk_cpu_pct\tothers_cpu_pct\n' > "$rows"
-: > "$raw"
+[ "$reuse" = yes ] && [ -s "$rows" ] || printf 'target\tbody_bytes\tconnections\trun\treq_s\tp50_ms\tp90_ms\tp99_ms\tmax_ms\tserver_cpu_pct\tkernel_share_pct\tcpu_us_per_req\tpeak_rss_mb\twrites_per_commit\trequests\tcreated_201\tstored\tnon_2xx\tsocket_errors\twrk_cpu_pct\tothers_cpu_pct\n' > "$rows"
+[ "$reuse" = yes ] || : > "$raw"
 tls_seen=$work/tls.txt
 : > "$tls_seen"
 
@@ -115,6 +118,15 @@ TIMEFORMAT='%U %S'  # what `time` reports for wrk: its user and system CPU secon
 field() { sed -n "s/.*[ ]$1=\([0-9.]*\).*/\1/p" <<< "$2"; }
 
 run_id=$(date +%s)-$$
+if [ "$reuse" = yes ]; then
+  bodies=
+  echo "intake.sh: reusing the runs in $rows"
+  for target in $targets; do  # what TLS each negotiates, for the tables
+    target_start "$target" "$work/store-tls-$target" "$gateway_cpus"
+    echo "$target $(target_tls "$TARGET_URL")" >> "$tls_seen"
+    target_stop
+  done
+fi
 for body in $bodies; do
   body_bytes=$(stat -c %s "$body")
   for c in $connections; do
