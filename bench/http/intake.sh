@@ -21,7 +21,8 @@
 #   --commit   the commit --bin was built from, for the report (default: HEAD, marked when the tree has changes)
 #   --no-pin   let the servers and wrk share both cores instead of one each
 #   --results  where the figures go, as a prefix (default bench/results/http_intake)
-#   --targets "T ..."      carebridge, nginx, node, node-durable (default: carebridge)
+#   --targets "T ..."      carebridge, nginx, node, node-durable, baseline (default: carebridge)
+#   --baseline PATH        the binary the "baseline" target runs: a before/after in the same run
 #   --connections "N ..."  the connection counts to load at
 #   --bodies "FILE ..."    the request bodies (default: tests/golden/referral.fhir.json)
 #   --runs N   runs per point; --idle N  idle connections to hold (0: skip)
@@ -35,7 +36,7 @@ cd "$top"
 
 duration=5 runs=5 warmup=2 connections="1 4 16 64 256" idle=1000 mode=full quiet=3
 bin= pin=yes commit= results=bench/results/http_intake targets=carebridge bodies=tests/golden/referral.fhir.json
-runs_given= reuse=no
+runs_given= reuse=no baseline_bin=
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) duration=2 runs=1 warmup=1 connections="1 16 256" mode=quick quiet=0 ;;
@@ -50,6 +51,7 @@ while [ $# -gt 0 ]; do
     --runs) runs_given=$2; shift ;;
     --idle) idle=$2; shift ;;
     --reuse-runs) reuse=yes ;;
+    --baseline) baseline_bin=$(cd "$(dirname "$2")" && pwd)/$(basename "$2"); shift ;;
     *) echo "usage: bench/http/intake.sh [--quick | --smoke] [--bin PATH] [--commit REV] [--no-pin] [--results PREFIX] [--targets 'T ...'] [--connections 'N ...'] [--bodies 'FILE ...'] [--runs N] [--idle N]" >&2; exit 2 ;;
   esac
   shift

@@ -2,6 +2,7 @@
 # server the intake benchmark loads, the gateway or a peer, the same way, so
 # one loop measures them all in the same run on the same inputs:
 #   carebridge    `carebridge serve`, durable SQLite store (gateway.sh)
+#   baseline      the same, from the binary intake.sh --baseline names (a before/after in one run)
 #   nginx         nginx answering a fixed 201 over the same TLS (the HTTP ceiling)
 #   node          node-fhir-server-core taking the Bundle, kept in memory (bench/peers/fhir_server.js)
 #   node-durable  the same, appended to a file and fdatasync'd before the 201
@@ -38,8 +39,10 @@ target_start() {
   [ -n "$cpus" ] && pin=(taskset -c "$cpus")
   TARGET_NAME=$target
   case $target in
-    carebridge)
-      gateway_start "$bin" "$store" "$cpus"
+    carebridge | baseline)
+      local which=$bin
+      [ "$target" = baseline ] && which=${baseline_bin:?intake.sh --baseline names the baseline binary}
+      gateway_start "$which" "$store" "$cpus"
       TARGET_PID=$GATEWAY_PID TARGET_URL=https://127.0.0.1:$GATEWAY_PORT/fhir
       ;;
     nginx)
@@ -81,7 +84,7 @@ target_start() {
 # target_stop: stops the server target_start started (only that process).
 target_stop() {
   [ -n "${TARGET_PID:-}" ] || return 0
-  if [ "$TARGET_NAME" = carebridge ]; then
+  if [ "$TARGET_NAME" = carebridge ] || [ "$TARGET_NAME" = baseline ]; then
     gateway_stop
   else
     # nginx without a master stops on SIGQUIT after its requests; node on SIGTERM.
