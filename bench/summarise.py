@@ -130,8 +130,8 @@ def main(results, mode):
             f"shared machine: {min(wall):.1f}–{max(wall):.1f} MB/s); peak RSS "
             f"{min(rss):.1f}–{max(rss):.1f} MB from {float(carenotes[0]['export_mb']):,.0f} to {float(largest['export_mb']):,.0f} MB | "
             f"{'**met**' if min(rates) >= 100 and flat else '**not met**: ' + ('speed' if min(rates) < 100 else '') + (' and ' if min(rates) < 100 and not flat else '') + ('memory grows' if not flat else '') + (f' ({100 / min(rates):.2f}× short)' if min(rates) < 100 else '')} |")
-    say("| avoidable copies, allocations, syscalls on the hot path removed, before/after shown | see \"Where the time goes\" "
-        "and the before/after instruction counts below | |\n")
+    say("| avoidable copies, allocations, syscalls on the hot path removed, before/after shown | see \"A hot-path change, "
+        "before and after\" (written by hand: callgrind and strace counts, and both binaries in one run) | |\n")
 
     if mappers:
         say("### Mappers (Google Benchmark, core 0, median of the repetitions)\n")
