@@ -204,6 +204,8 @@ struct Config {
     std::vector<Agreement> agreements;
     std::vector<MinimisationProfile> minimisation_profiles;
     std::vector<GlossaryEntry> glossary;
+    // A red referral not accepted within this is escalated to its originator; 0: never.
+    std::chrono::seconds red_escalation_after{0};
 
     // By id, ODS code or alias (case-insensitive for names); nullptr when unknown.
     const Organisation* organisation(std::string_view id_ods_or_alias) const;

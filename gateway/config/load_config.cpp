@@ -235,6 +235,8 @@ public:
         config.payload_retention_days =
             static_cast<unsigned>(integer_or(root_, "payload_retention_days", config.payload_retention_days));
         if (const Value* l = member(root_, "limits")) limits(*l, config.limits);
+        if (const Value* e = member(root_, "escalation"))
+            config.red_escalation_after = std::chrono::seconds(integer_or(*e, "red_not_accepted_within_seconds", 0));
         if (auto e = store(view(root_["store"]), config.store)) return e;
         if (const Value* o = member(root_, "organisations"))
             if (auto e = organisations(*o, config.organisations)) return e;

@@ -153,6 +153,7 @@ private:
         request.endpoint = endpoint_for(item);
         request.content_type = item.content_type;
         request.idempotency_key = item.idempotency_key;
+        request.referral_id = item.message_id;
         request.body = std::move(item.payload);  // the record below needs only the item's metadata
         const std::string recipient = item.recipient;
         // start_push never calls back inline, so the entry is in place first.

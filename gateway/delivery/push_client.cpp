@@ -98,6 +98,7 @@ public:
         request_.set(http::field::user_agent, "carebridge-delivery");
         request_.set(http::field::content_type, request.content_type);
         request_.set("Idempotency-Key", request.idempotency_key);
+        if (!request.referral_id.empty()) request_.set("Carebridge-Referral-Id", request.referral_id);
         if (!request.endpoint.bearer_token_env.empty()) {
             const char* token = std::getenv(request.endpoint.bearer_token_env.c_str());
             if (!token || !*token)

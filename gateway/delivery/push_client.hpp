@@ -27,6 +27,10 @@ struct PushRequest {
     PushEndpoint endpoint;
     std::string content_type;
     std::string idempotency_key;
+    // The gateway's id of the referral, sent as Carebridge-Referral-Id: what a
+    // partner names when it posts the referral's status (ServiceRequest/{id}
+    // as a FHIR Task's focus, or /referrals/{id}/status). Empty: not sent.
+    std::string referral_id;
     std::string body;
 };
 

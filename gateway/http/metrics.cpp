@@ -171,6 +171,10 @@ std::string Metrics::render() const {
     out += "# HELP carebridge_open_connections Client connections open now.\n"
            "# TYPE carebridge_open_connections gauge\n";
     out += "carebridge_open_connections " + std::to_string(open_connections()) + "\n";
+    out += "# HELP carebridge_referral_escalations_total Red referrals not accepted in time, escalated to their "
+           "originators.\n"
+           "# TYPE carebridge_referral_escalations_total counter\n";
+    out += "carebridge_referral_escalations_total " + std::to_string(escalations()) + "\n";
     return out;
 }
 

@@ -67,6 +67,9 @@ public:
     void connection_opened() { open_connections_.fetch_add(1, std::memory_order_relaxed); }
     void connection_closed() { open_connections_.fetch_sub(1, std::memory_order_relaxed); }
     long open_connections() const { return open_connections_.load(std::memory_order_relaxed); }
+    // Red referrals escalated to their originators (status_api's escalations).
+    void count_escalations(std::uint64_t n) { escalations_.fetch_add(n, std::memory_order_relaxed); }
+    std::uint64_t escalations() const { return escalations_.load(std::memory_order_relaxed); }
     std::uint64_t rejections(Rejection reason) const;
     std::uint64_t requests(RouteId route, unsigned status) const;
 
@@ -87,6 +90,7 @@ private:
     Histogram commit_time_;
     std::atomic<std::uint64_t> commit_write_sets_{0};
     std::atomic<long> open_connections_{0};
+    std::atomic<std::uint64_t> escalations_{0};
 };
 
 }  // namespace carebridge::gateway::http

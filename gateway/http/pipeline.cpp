@@ -561,9 +561,9 @@ void Pipeline::intake(Request request, const Screened& screened, Reply reply) {
     // Policy: who may receive it, and what each may see. A referral that
     // cannot go anywhere it asked is refused, and only the refusal is recorded.
     DisclosurePlan plan;
+    const auto now = std::chrono::system_clock::now();
     if (const auto directory = this->directory(); directory && !record->referrals.empty())
-        plan = plan_disclosures(*record, message, actor, screened.principal.organisation, *directory,
-                                std::chrono::system_clock::now());
+        plan = plan_disclosures(*record, message, actor, screened.principal.organisation, *directory, now);
     if (plan.refusal) {
         metrics_.count_rejection(Rejection::not_routable);
         store::WriteSet refused;
@@ -596,9 +596,24 @@ void Pipeline::intake(Request request, const Screened& screened, Reply reply) {
     for (auto& e : plan.audit) writes.audit.push_back(std::move(e));
     writes.outbox = std::move(plan.outbox);
     const bool queued = !writes.outbox.empty();
+    // A red referral that went somewhere is timed: if nobody accepts it in
+    // time its originator is told (escalate_overdue in status_api).
+    if (queued && config->red_escalation_after.count() > 0 &&
+        std::any_of(record->referrals.begin(), record->referrals.end(),
+                    [](const model::Referral& r) { return r.priority == model::Priority::red; }))
+        writes.escalation_timers.push_back(
+            store::EscalationTimer{message.id, audit::format_instant(now + config->red_escalation_after)});
     commit(std::move(writes), "/referrals/", [this, queued, reply = std::move(reply)](Response r) {
         if (queued && r.status == 201 && outbox_queued_) outbox_queued_();
         reply(std::move(r));
+    });
+}
+
+void Pipeline::escalate_overdue(std::chrono::system_clock::time_point now, std::function<void(bool failed)> done) {
+    const StatusApi api{store_, config(), outbox_queued_};
+    http::escalate_overdue(api, now, [this, done = std::move(done)](std::size_t escalated, bool failed) {
+        metrics_.count_escalations(escalated);
+        if (done) done(failed);
     });
 }
 

@@ -11,6 +11,9 @@
 
 #include "audit/audit_event.hpp"
 #include "audit/detail.hpp"
+#include "fhir/fhir_codec.hpp"
+#include "fhir/partnership.hpp"
+#include "fhir/uk_core.hpp"
 #include "http/pipeline.hpp"
 
 namespace carebridge::gateway::http {
@@ -21,8 +24,15 @@ using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 constexpr std::size_t longest_reason = 2000;  // a sentence or two; the history is not a case note
 constexpr std::size_t longest_service = 64;
 
-constexpr std::array statuses{"accepted",        "declined",  "waiting",   "contacted",
-                              "not-contactable", "completed", "discharged"};
+constexpr std::array statuses{"received",  "accepted",        "declined",  "waiting",
+                              "contacted", "not-contactable", "completed", "discharged"};
+
+// Steps that mean someone has taken the referral on: a red referral's
+// escalation timer is then no longer needed.
+constexpr std::array taken_on{"accepted", "contacted", "completed", "discharged"};
+
+// The history's name for the gateway itself, on the steps it adds (escalated).
+constexpr std::string_view gateway_actor = "gateway";
 
 std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
 
@@ -101,30 +111,157 @@ std::vector<std::string> care_plan_organisations(const config::Config& config, c
 
 struct StatusUpdate {
     std::string status, reason, service;
+    // From a FHIR Task: the referral its focus names ("" when none), the
+    // person its `for` names, and the Task itself to answer with.
+    bool task = false;
+    std::string focus_message_id;
+    std::string for_nhs_number;
+    std::string task_json;
 };
 
-// The update in the body; a 400 or 422 response when it is not one.
-std::optional<Response> parse_update(const std::string& body, const config::Organisation& poster,
+std::string_view text_member(const rapidjson::Value& object, const char* name) {
+    if (!object.IsObject()) return {};
+    const auto m = object.FindMember(name);
+    if (m == object.MemberEnd() || !m->value.IsString()) return {};
+    return {m->value.GetString(), m->value.GetStringLength()};
+}
+
+const rapidjson::Value* object_member(const rapidjson::Value& object, const char* name) {
+    if (!object.IsObject()) return nullptr;
+    const auto m = object.FindMember(name);
+    return m != object.MemberEnd() && m->value.IsObject() ? &m->value : nullptr;
+}
+
+// The partnership's word for a referral status a partner may set; empty for
+// one only the originator sets (submitted, withdrawn).
+std::string_view status_word(model::ReferralStatus status) {
+    using model::ReferralStatus;
+    switch (status) {
+        case ReferralStatus::received: return "received";
+        case ReferralStatus::accepted: return "accepted";
+        case ReferralStatus::declined_by_service:
+        case ReferralStatus::declined_by_person: return "declined";
+        case ReferralStatus::waiting: return "waiting";
+        case ReferralStatus::in_progress: return "contacted";
+        case ReferralStatus::not_contactable: return "not-contactable";
+        case ReferralStatus::completed: return "completed";
+        case ReferralStatus::discharged: return "discharged";
+        case ReferralStatus::submitted:
+        case ReferralStatus::withdrawn: break;
+    }
+    return {};
+}
+
+// The last `ServiceRequest/{id}` of a reference, relative or absolute.
+std::string service_request_id(std::string_view reference) {
+    constexpr std::string_view type = "ServiceRequest/";
+    const auto at = reference.rfind(type);
+    if (at == std::string_view::npos || (at > 0 && reference[at - 1] != '/')) return {};
+    const std::string_view id = reference.substr(at + type.size());
+    return is_message_id(id) ? std::string(id) : std::string();
+}
+
+// A FHIR R4 Task: status (with businessStatus from the partnership's
+// referral-status system when the Task status alone is too coarse), focus →
+// the ServiceRequest, statusReason, owner → HealthcareService/{service id}.
+std::optional<Response> parse_task(const rapidjson::Value& task, StatusUpdate& update) {
+    update.task = true;
+    const auto invalid = [](std::string text) { return outcome_response(422, "error", "invalid", std::move(text)); };
+    const std::string_view status = text_member(task, "status");
+    if (status.empty()) return invalid("Task.status is required");
+    if (text_member(task, "intent").empty()) return invalid("Task.intent is required (\"order\" for a referral)");
+    bool known = false;
+    const std::optional<model::ReferralStatus> from_status = fhir::uk_core::status_from_task(status, known);
+    if (!known) return invalid("Task.status '" + std::string(status) + "' is not an R4 Task status");
+    if (!from_status) return invalid("a Task entered in error changes no referral's history");
+
+    std::optional<model::ReferralStatus> decision;
+    if (const rapidjson::Value* business = object_member(task, "businessStatus")) {
+        const fhir::partnership::Systems systems(fhir::default_partnership_base);
+        const auto codings = business->FindMember("coding");
+        if (codings != business->MemberEnd() && codings->value.IsArray())
+            for (const auto& coding : codings->value.GetArray())
+                if (systems.is(text_member(coding, "system"), fhir::partnership::referral_status)) {
+                    const std::string_view code = text_member(coding, "code");
+                    decision = model::parse_code<model::ReferralStatus>(code);
+                    if (!decision)
+                        return invalid("Task.businessStatus '" + std::string(code) + "' is not a referral status of " +
+                                       systems.url(fhir::partnership::referral_status));
+                    break;
+                }
+        // Both must tell one story: a rejected Task cannot be "accepted".
+        if (decision && fhir::uk_core::task_status(*decision) != status && *from_status != *decision)
+            return invalid("Task.status '" + std::string(status) + "' does not fit businessStatus '" +
+                           std::string(model::to_string(*decision)) + "' (expected '" +
+                           std::string(fhir::uk_core::task_status(*decision)) + "')");
+    }
+    if (!decision) decision = from_status;
+    update.status = std::string(status_word(*decision));
+    if (update.status.empty())
+        return invalid("a partner cannot set a referral to '" + std::string(model::to_string(*decision)) + "'");
+
+    if (const rapidjson::Value* reason = object_member(task, "statusReason")) {
+        update.reason = std::string(text_member(*reason, "text"));
+        const auto codings = reason->FindMember("coding");
+        if (update.reason.empty() && codings != reason->MemberEnd() && codings->value.IsArray() &&
+            !codings->value.Empty()) {
+            const auto& first = codings->value[0];
+            update.reason = std::string(!text_member(first, "display").empty() ? text_member(first, "display")
+                                                                                : text_member(first, "code"));
+        }
+    }
+    if (const rapidjson::Value* owner = object_member(task, "owner")) {
+        constexpr std::string_view service_type = "HealthcareService/";
+        const std::string_view reference = text_member(*owner, "reference");
+        if (reference.starts_with(service_type)) update.service = std::string(reference.substr(service_type.size()));
+    }
+    if (const rapidjson::Value* focus = object_member(task, "focus")) {
+        const std::string_view reference = text_member(*focus, "reference");
+        update.focus_message_id = service_request_id(reference);
+        if (!reference.empty() && update.focus_message_id.empty())
+            return invalid("Task.focus is a reference to ServiceRequest/{id}, the id the gateway gave the referral");
+    }
+    if (const rapidjson::Value* subject = object_member(task, "for"))
+        if (const rapidjson::Value* identifier = object_member(*subject, "identifier"))
+            if (text_member(*identifier, "system") == fhir::uk_core::nhs_number_system)
+                update.for_nhs_number = std::string(text_member(*identifier, "value"));
+    return std::nullopt;
+}
+
+// The update in the body — partnership JSON or a FHIR Task — or the 400 or
+// 422 response when it is not one. `task_only` for POST /fhir/Task.
+std::optional<Response> parse_update(const std::string& body, const config::Organisation& poster, bool task_only,
                                      StatusUpdate& update) {
     rapidjson::Document doc;
     doc.Parse(body.data(), body.size());
     if (doc.HasParseError() || !doc.IsObject())
         return outcome_response(400, "error", "invalid", "the body is not a JSON object");
-    const auto text = [&](const char* name, std::string& out) {
-        const auto m = doc.FindMember(name);
-        if (m == doc.MemberEnd() || m->value.IsNull()) return true;
-        if (!m->value.IsString()) return false;
-        out.assign(m->value.GetString(), m->value.GetStringLength());
-        return true;
-    };
-    if (!text("status", update.status) || !is_referral_status(update.status))
+    if (doc.HasMember("resourceType") || task_only) {
+        if (text_member(doc, "resourceType") != "Task")
+            return outcome_response(422, "error", "invalid", "a referral's status is posted as a FHIR Task");
+        if (auto bad = parse_task(doc, update)) return bad;
+        update.task_json = body;
+    } else {
+        const auto text = [&](const char* name, std::string& out) {
+            const auto m = doc.FindMember(name);
+            if (m == doc.MemberEnd() || m->value.IsNull()) return true;
+            if (!m->value.IsString()) return false;
+            out.assign(m->value.GetString(), m->value.GetStringLength());
+            return true;
+        };
+        if (!text("status", update.status) || !is_referral_status(update.status))
+            return outcome_response(422, "error", "invalid",
+                                    "status is one of received, accepted, declined, waiting, contacted, "
+                                    "not-contactable, completed, discharged");
+        if (!text("reason", update.reason))
+            return outcome_response(422, "error", "invalid", "reason is a string");
+        if (!text("service", update.service))
+            return outcome_response(422, "error", "invalid", "service is a service id");
+    }
+    if (update.reason.size() > longest_reason)
         return outcome_response(422, "error", "invalid",
-                                "status is one of accepted, declined, waiting, contacted, not-contactable, "
-                                "completed, discharged");
-    if (!text("reason", update.reason) || update.reason.size() > longest_reason)
-        return outcome_response(422, "error", "invalid",
-                                "reason is a string of at most " + std::to_string(longest_reason) + " bytes");
-    if (!text("service", update.service) || update.service.size() > longest_service)
+                                "reason is at most " + std::to_string(longest_reason) + " bytes");
+    if (update.service.size() > longest_service)
         return outcome_response(422, "error", "invalid", "service is a service id");
     // A service, when named, must be one the posting organisation runs, so
     // a bounce is counted per real service.
@@ -134,6 +271,65 @@ std::optional<Response> parse_update(const std::string& body, const config::Orga
         return outcome_response(422, "error", "invalid",
                                 "'" + update.service + "' is not a service of " + poster.id);
     return std::nullopt;
+}
+
+// The Task as posted, with the id of the history step it became: a FHIR
+// client's create answers with the resource.
+std::string task_reply(const std::string& task_json, const std::string& step_id, const std::string& time) {
+    rapidjson::Document doc;
+    doc.Parse(task_json.data(), task_json.size());
+    auto& alloc = doc.GetAllocator();
+    doc.RemoveMember("id");
+    doc.AddMember("id", rapidjson::Value(step_id.c_str(), alloc), alloc);
+    doc.RemoveMember("meta");
+    rapidjson::Value meta(rapidjson::kObjectType);
+    meta.AddMember("lastUpdated", rapidjson::Value(time.c_str(), alloc), alloc);
+    doc.AddMember("meta", meta, alloc);
+    rapidjson::StringBuffer buffer;
+    JsonWriter w(buffer);
+    doc.Accept(w);
+    return {buffer.GetString(), buffer.GetSize()};
+}
+
+// A status step's notices: one outbox row for each organisation `told`, a
+// partnership-status/1 document with the whole history. Returns their ODS codes.
+std::vector<std::string> queue_notices(store::WriteSet& writes, const config::Config& config,
+                                       const store::StoredMessage& message, const store::HistoryEntry& step,
+                                       const std::vector<store::HistoryEntry>& history, bool bouncing,
+                                       const std::vector<std::string>& told) {
+    rapidjson::StringBuffer notice;
+    {
+        JsonWriter w(notice);
+        w.StartObject();
+        field(w, "schema", "partnership-status/1");
+        field(w, "referral", message.id);
+        if (!message.referral_id.empty()) field(w, "sender_referral", message.referral_id);
+        field(w, "organisation", ods_of(config, step.organisation));
+        if (!step.service.empty()) field(w, "service", step.service);
+        field(w, "status", step.status);
+        if (!step.reason.empty()) field(w, "reason", step.reason);
+        key(w, "bouncing");
+        w.Bool(bouncing);
+        write_history(w, config, history);
+        w.EndObject();
+    }
+    std::vector<std::string> told_ods;
+    for (const std::string& id : told) {
+        const config::Organisation* o = config.organisation(id);
+        store::OutboxItem item;
+        item.message_id = message.id;
+        item.recipient = id;
+        item.recipient_ods = o ? o->ods_code : id;
+        item.format = "referral";
+        item.payload.assign(notice.GetString(), notice.GetSize());
+        item.content_type = std::string(status_content_type);
+        // One per step of the history, so a receiver deduplicates retries, not updates.
+        item.idempotency_key = message.id + ':' + id + ":status:" + std::to_string(history.size());
+        if (o && o->endpoint) item.endpoint_url = o->endpoint->url;
+        writes.outbox.push_back(std::move(item));
+        told_ods.push_back(o ? o->ods_code : id);
+    }
+    return told_ods;
 }
 
 // Whether the caller's organisation is a party to the message: its sender
@@ -163,6 +359,13 @@ std::string_view to_string(StatusEndpoint endpoint) {
 StatusRoute match_status_route(Method method, std::string_view target) {
     const std::string_view path = path_of(target);
     StatusRoute route;
+    // A FHIR client posts status as a Task to the FHIR base; its focus names the referral.
+    if (path == "/fhir/Task") {
+        route.endpoint = StatusEndpoint::post_status;
+        route.allow = "POST";
+        route.method_ok = method == Method::post;
+        return route;
+    }
     constexpr std::string_view prefix = "/referrals/";
     if (!path.starts_with(prefix)) return route;
     const std::string_view rest = path.substr(prefix.size());
@@ -224,12 +427,26 @@ void handle_status_route(const Request& request, const Principal& principal, con
     reply(outcome_response(404, "error", "not-found", "no such endpoint"));
 }
 
-void post_status(const Request& request, const Principal& principal, std::string_view message_id,
+void post_status(const Request& request, const Principal& principal, std::string_view path_message_id,
                  const StatusApi& api, StatusReply reply) {
     if (!api.config) return reply(not_found());
     const config::Config& config = *api.config;
     const config::Organisation* poster = config.organisation(principal.organisation);
     if (!poster) return reply(not_found());
+
+    StatusUpdate update;
+    const bool task_only = path_message_id.empty();  // POST /fhir/Task: the Task's focus names the referral
+    if (auto bad = parse_update(request.body, *poster, task_only, update)) return reply(std::move(*bad));
+    std::string message_id(path_message_id);
+    if (task_only) {
+        if (update.focus_message_id.empty())
+            return reply(outcome_response(422, "error", "required",
+                                          "Task.focus must reference the referral: {\"reference\": "
+                                          "\"ServiceRequest/{id}\"}, the id in the inbox or the push"));
+        message_id = update.focus_message_id;
+    } else if (!update.focus_message_id.empty() && update.focus_message_id != message_id) {
+        return reply(outcome_response(422, "error", "invalid", "Task.focus names another referral than the path"));
+    }
 
     std::error_code error;
     const auto message = api.store.find_message(message_id, error);
@@ -239,9 +456,9 @@ void post_status(const Request& request, const Principal& principal, std::string
     if (error) return reply(store_unavailable());
     // Another organisation's referral is answered as absent: its existence is not ours to disclose.
     if (!party) return reply(not_found());
-
-    StatusUpdate update;
-    if (auto bad = parse_update(request.body, *poster, update)) return reply(std::move(*bad));
+    // A Task about someone else must not land in this person's history.
+    if (!update.for_nhs_number.empty() && update.for_nhs_number != message->nhs_number)
+        return reply(outcome_response(422, "error", "invalid", "Task.for names another person than the referral"));
 
     auto history = api.store.referral_history(message->id, error);
     if (error) return reply(store_unavailable());
@@ -262,41 +479,12 @@ void post_status(const Request& request, const Principal& principal, std::string
     for (const std::string& id : care_plan_organisations(config, message->canonical))
         if (id != poster->id && std::find(told.begin(), told.end(), id) == told.end()) told.push_back(id);
 
-    rapidjson::StringBuffer notice;
-    {
-        JsonWriter w(notice);
-        w.StartObject();
-        field(w, "schema", "partnership-status/1");
-        field(w, "referral", message->id);
-        if (!message->referral_id.empty()) field(w, "sender_referral", message->referral_id);
-        field(w, "organisation", poster->ods_code);
-        if (!update.service.empty()) field(w, "service", update.service);
-        field(w, "status", update.status);
-        if (!update.reason.empty()) field(w, "reason", update.reason);
-        key(w, "bouncing");
-        w.Bool(bouncing);
-        write_history(w, config, history);
-        w.EndObject();
-    }
-
     store::WriteSet writes;
     writes.history.push_back(step);
-    std::vector<std::string> told_ods;
-    for (const std::string& id : told) {
-        const config::Organisation* o = config.organisation(id);
-        store::OutboxItem item;
-        item.message_id = message->id;
-        item.recipient = id;
-        item.recipient_ods = o ? o->ods_code : id;
-        item.format = "referral";
-        item.payload.assign(notice.GetString(), notice.GetSize());
-        item.content_type = std::string(status_content_type);
-        // One per step of the history, so a receiver deduplicates retries, not updates.
-        item.idempotency_key = message->id + ':' + id + ":status:" + std::to_string(history.size());
-        if (o && o->endpoint) item.endpoint_url = o->endpoint->url;
-        writes.outbox.push_back(std::move(item));
-        told_ods.push_back(o ? o->ods_code : id);
-    }
+    const std::vector<std::string> told_ods = queue_notices(writes, config, *message, step, history, bouncing, told);
+    // Once someone has taken it on, a red referral's timer has nothing to escalate.
+    if (std::find(taken_on.begin(), taken_on.end(), update.status) != taken_on.end())
+        writes.escalation_timers_done.push_back(message->id);
 
     audit::AuditEvent e;
     e.action = audit::AuditAction::status_changed;
@@ -314,11 +502,17 @@ void post_status(const Request& request, const Principal& principal, std::string
     if (!update.reason.empty()) detail.add("reason", update.reason);
     detail.add("notified", told_ods);
     if (bouncing) detail.add("bouncing", true);
+    if (update.task) detail.add("as", "Task");
     e.detail = detail.text();
     writes.audit.push_back(std::move(e));
 
-    rapidjson::StringBuffer buffer;
-    {
+    Response created;
+    if (update.task) {
+        created.status = 201;
+        created.content_type = "application/fhir+json";
+        created.body = task_reply(update.task_json, message->id + "-" + std::to_string(history.size()), step.time);
+    } else {
+        rapidjson::StringBuffer buffer;
         JsonWriter w(buffer);
         w.StartObject();
         field(w, "referral", message->id);
@@ -332,14 +526,75 @@ void post_status(const Request& request, const Principal& principal, std::string
         w.EndArray();
         write_history(w, config, history);
         w.EndObject();
+        created = json_response(201, buffer);
     }
-    Response created = json_response(201, buffer);
     created.headers.emplace_back("Location", "/referrals/" + message->id + "/history");
     api.store.commit(std::move(writes), [created = std::move(created), queued = api.queued,
                                          reply = std::move(reply)](store::CommitResult result) mutable {
         if (result.error) return reply(store_unavailable());
         if (queued) queued();
         reply(std::move(created));
+    });
+}
+
+void escalate_overdue(const StatusApi& api, std::chrono::system_clock::time_point now, EscalationsDone done) {
+    const auto finish = [&done](std::size_t escalated, bool failed) {
+        if (done) done(escalated, failed);
+    };
+    if (!api.config || api.config->red_escalation_after.count() <= 0) return finish(0, false);
+    const config::Config& config = *api.config;
+    std::error_code error;
+    constexpr std::size_t per_round = 100;  // the rest wait for the next round
+    const auto due = api.store.due_escalation_timers(audit::format_instant(now), per_round, error);
+    if (error) return finish(0, true);
+    if (due.empty()) return finish(0, false);
+
+    store::WriteSet writes;
+    std::size_t escalated = 0;
+    const std::string waited = std::to_string(config.red_escalation_after.count() / 60) + " minutes";
+    for (const store::EscalationTimer& timer : due) {
+        writes.escalation_timers_done.push_back(timer.message_id);
+        const auto message = api.store.find_message(timer.message_id, error);
+        if (error) return finish(0, true);
+        if (!message) continue;
+        auto history = api.store.referral_history(message->id, error);
+        if (error) return finish(0, true);
+        const bool taken = std::any_of(history.begin(), history.end(), [](const store::HistoryEntry& h) {
+            return std::find(taken_on.begin(), taken_on.end(), h.status) != taken_on.end();
+        });
+        if (taken) continue;
+
+        store::HistoryEntry step;
+        step.message_id = message->id;
+        step.organisation = std::string(gateway_actor);
+        step.status = "escalated";
+        step.reason = "red referral not accepted within " + waited + " of being sent";
+        step.time = audit::format_instant(now);
+        history.push_back(step);
+        writes.history.push_back(step);
+        const std::vector<std::string> told_ods =
+            queue_notices(writes, config, *message, step, history, is_bouncing(history), {message->sender});
+
+        audit::AuditEvent e;
+        e.action = audit::AuditAction::status_changed;
+        e.actor_role = std::string(gateway_actor);
+        e.patient = message->nhs_number;
+        e.message_id = message->id;
+        e.referral_id = message->referral_id;
+        e.recipient = ods_of(config, message->sender);
+        e.outcome = std::string(audit::outcome::success);
+        e.detail = audit::Detail()
+                       .add("status", "escalated")
+                       .add("due_at", timer.due_at)
+                       .add("notified", told_ods)
+                       .text();
+        writes.audit.push_back(std::move(e));
+        ++escalated;
+    }
+    api.store.commit(std::move(writes), [escalated, queued = api.queued, done = std::move(done)](
+                                            store::CommitResult result) mutable {
+        if (!result.error && escalated > 0 && queued) queued();
+        if (done) done(result.error ? 0 : escalated, static_cast<bool>(result.error));
     });
 }
 

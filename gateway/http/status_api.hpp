@@ -4,12 +4,20 @@
 // routes to these after it has screened the request (auth, rate, draining).
 //
 //   POST /referrals/{id}/status    a recipient of {id}, or its sender: add a step to its history
+//   POST /fhir/Task                the same, as a FHIR Task whose focus is ServiceRequest/{id}
 //   GET  /referrals/{id}/history   its sender, a recipient, or an admin: the history as JSON
 //
 // The body of a status update is partnership JSON:
 //   {"status": "accepted", "reason": "...", "service": "befriending"}
-// with status one of accepted, declined, waiting, contacted, not-contactable,
-// completed, discharged. One commit holds the history row, a status_changed
+// with status one of received, accepted, declined, waiting, contacted,
+// not-contactable, completed, discharged — or a FHIR R4 Task (on either
+// path): Task.status (received, accepted, rejected → declined, ready →
+// waiting, in-progress → contacted, on-hold/failed → not-contactable,
+// completed), refined by a businessStatus coding from the partnership's
+// referral-status system (e.g. completed + "discharged"); statusReason is
+// the reason, owner HealthcareService/{service id} the service, focus
+// ServiceRequest/{id} the referral, and `for` (by NHS number) must be its
+// person. A Task is answered with itself, given the id of its history step. One commit holds the history row, a status_changed
 // audit entry and an outbox row for the originator and for each other
 // organisation named on the referral's care plan, each a
 // {"schema": "partnership-status/1", ...} document with the whole history.
@@ -20,6 +28,8 @@
 // An organisation that neither sent nor received {id} is answered 404, as if
 // it did not exist; nothing is recorded or sent when the commit fails (503).
 
+#include <chrono>
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <string>
@@ -75,10 +85,21 @@ using StatusReply = std::function<void(Response)>;
 void handle_status_route(const Request& request, const Principal& principal, const StatusRoute& route,
                          const StatusApi& api, StatusReply reply);
 
-// 201 {"referral", "organisation", "status", "bouncing", "notified": [ODS], "history": [...]};
-// 400 unreadable JSON; 422 an unknown status or service; 404 not a party to {id}.
+// 201 {"referral", "organisation", "status", "bouncing", "notified": [ODS], "history": [...]}
+// (a Task: the Task); 400 unreadable JSON; 422 an unknown status or service, or
+// a Task that does not fit; 404 not a party to {id}. An empty `message_id`
+// (POST /fhir/Task) takes the referral from the Task's focus.
 void post_status(const Request& request, const Principal& principal, std::string_view message_id,
                  const StatusApi& api, StatusReply reply);
+// Red referrals' escalation timers (config `escalation`): each one due at
+// `now` whose referral no recipient has taken on (accepted, contacted,
+// completed, discharged) gets an "escalated" step in its history, a status
+// notice to its originator and a status_changed audit entry, all in one
+// commit; a timer is never fired twice. Reads the store on the caller's
+// thread; `done` gets how many were escalated and whether the store failed.
+using EscalationsDone = std::function<void(std::size_t escalated, bool failed)>;
+void escalate_overdue(const StatusApi& api, std::chrono::system_clock::time_point now, EscalationsDone done);
+
 // 200 {"referral", "bouncing", "history": [{organisation, service, status, reason, time}]}.
 void read_history(const Request& request, const Principal& principal, std::string_view message_id,
                   const StatusApi& api, StatusReply reply);

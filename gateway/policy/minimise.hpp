@@ -33,7 +33,7 @@
 // | referral.risk.summary        | the free-text risk summary                                       |
 // | referral.risk.flags          | risk flags (self-harm, lone-working, ...)                        |
 // | referral.risk.assessed       | when risk was assessed                                           |
-// | referral.shielded            | the shielded flag (withheld reads as not shielded)               |
+// | referral.shielded            | the shielded flag (withheld: absent, never sent as "not shielded")|
 // | referral.consent             | the consent record                                               |
 // | referral.lawful_basis        | the referrer's UK GDPR articles                                  |
 // | referral.care_team           | key worker, care co-ordinator, social worker, with phones        |

@@ -8,6 +8,8 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <algorithm>
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -152,6 +154,8 @@ public:
         checkpoint_timer_.emplace(io_);
         purge_expired_payloads();
         schedule_checkpoint();
+        escalation_timer_.emplace(io_);
+        schedule_escalations();
         do_accept();
         const auto& cfg = *config_;
         const unsigned threads = cfg.threads > 0 ? cfg.threads : std::max(1u, std::thread::hardware_concurrency());
@@ -288,6 +292,25 @@ private:
         });
     }
 
+    // Red referrals nobody has taken on in time are escalated to their
+    // originators: checked a few times within the configured time (at most
+    // every minute, at least every second), and one round at a time, so a slow
+    // commit cannot let a timer fire twice.
+    void schedule_escalations() {
+        const auto after = pipeline_->config()->red_escalation_after;
+        const auto every = std::clamp<std::chrono::seconds>(after / 4, std::chrono::seconds(1), std::chrono::seconds(60));
+        escalation_timer_->expires_after(every);
+        escalation_timer_->async_wait([this](boost::system::error_code ec) {
+            if (ec || draining_) return;
+            if (!escalating_.exchange(true))
+                pipeline_->escalate_overdue(std::chrono::system_clock::now(), [this](bool failed) {
+                    if (failed) note("red referral escalations not checked: the store failed; retrying");
+                    escalating_.store(false);
+                });
+            schedule_escalations();
+        });
+    }
+
     void purge_expired_payloads() {
         const unsigned days = pipeline_->config()->payload_retention_days;
         if (days == 0) return;
@@ -306,6 +329,7 @@ private:
         if (draining_) return;
         draining_ = true;
         if (checkpoint_timer_) checkpoint_timer_->cancel();
+        if (escalation_timer_) escalation_timer_->cancel();
         pipeline_->start_draining();
         boost::system::error_code ignored;
         acceptor_.close(ignored);
@@ -342,6 +366,8 @@ private:
     tcp::acceptor acceptor_;
     std::optional<net::steady_timer> drain_timer_;
     std::optional<net::steady_timer> checkpoint_timer_;
+    std::optional<net::steady_timer> escalation_timer_;
+    std::atomic<bool> escalating_{false};
     std::chrono::steady_clock::time_point drain_deadline_;
     std::uint16_t port_ = 0;
     bool draining_ = false;

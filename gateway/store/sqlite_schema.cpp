@@ -137,6 +137,16 @@ CREATE TABLE referral_history (
 );
 CREATE INDEX referral_history_by_message ON referral_history (message_id, seq);
 )sql"},
+    // Red referrals' escalation timers (http/status_api): the pending ones are
+    // read by due time; a fired one stays, so it never fires twice.
+    Migration{5, R"sql(
+CREATE TABLE escalation_timers (
+    message_id TEXT PRIMARY KEY REFERENCES messages (id),
+    due_at     TEXT NOT NULL,
+    state      TEXT NOT NULL CHECK (state IN ('pending', 'done'))
+);
+CREATE INDEX escalation_timers_due ON escalation_timers (due_at) WHERE state = 'pending';
+)sql"},
 };
 
 constexpr const char* create_migrations_table = R"sql(

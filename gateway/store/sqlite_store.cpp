@@ -124,6 +124,8 @@ public:
     void commit(WriteSet writes, Done done) override;
     std::optional<StoredMessage> find_message(std::string_view id, std::error_code& error) override;
     std::vector<HistoryEntry> referral_history(std::string_view message_id, std::error_code& error) override;
+    std::vector<EscalationTimer> due_escalation_timers(std::string_view now, std::size_t limit,
+                                                       std::error_code& error) override;
     std::vector<std::string> message_recipients(std::string_view message_id, std::error_code& error) override;
     std::vector<audit::AuditEntry> find_audit_entries(const audit::AuditQuery& query, std::error_code& error) override;
     std::optional<audit::Checkpoint> latest_audit_checkpoint(std::error_code& error) override;
@@ -157,6 +159,8 @@ private:
     // when SQLite abandoned the whole transaction (an I/O error, a full disk).
     CommitResult apply(const WriteSet& writes, bool& transaction_lost);
     std::error_code insert_history(const std::vector<HistoryEntry>& history, std::string& message);
+    std::error_code set_escalation_timers(const WriteSet& writes, const std::vector<std::string_view>& repeated,
+                                          std::string& message);
     std::error_code insert(const StoredMessage& message, MessageResult& result);
     bool run(Statement& statement);
 
@@ -438,6 +442,7 @@ CommitResult SqliteStore::apply(const WriteSet& writes, bool& transaction_lost) 
         std::error_code error = outbox_.insert(writes.outbox, repeated, result.outbox_ids, message);
         if (!error) error = outbox_.update(writes.outbox_updates, result.outbox_updated, message);
         if (!error) error = insert_history(writes.history, message);
+        if (!error) error = set_escalation_timers(writes, repeated, message);
         if (error) result = failure(error, message);
     }
     std::vector<audit::AuditEvent> purge_events;
@@ -512,6 +517,45 @@ std::error_code SqliteStore::insert_history(const std::vector<HistoryEntry>& his
         if (use->step() != SQLITE_DONE) {
             message = std::string("cannot add to a referral's history: ") + sqlite3_errmsg(db);
             return last_error(db);
+        }
+    }
+    return {};
+}
+
+std::error_code SqliteStore::set_escalation_timers(const WriteSet& writes,
+                                                   const std::vector<std::string_view>& repeated,
+                                                   std::string& message) {
+    if (writes.escalation_timers.empty() && writes.escalation_timers_done.empty()) return {};
+    sqlite3* db = writer_db_.get();
+    std::error_code error;
+    if (!writes.escalation_timers.empty()) {
+        // OR IGNORE: a timer once set keeps its first due time.
+        Statement set = Statement::prepare(
+            db, "INSERT OR IGNORE INTO escalation_timers (message_id, due_at, state) VALUES (?1, ?2, 'pending')", error,
+            message);
+        if (error) return error;
+        for (const EscalationTimer& timer : writes.escalation_timers) {
+            if (std::find(repeated.begin(), repeated.end(), timer.message_id) != repeated.end()) continue;
+            StatementUse use(set);
+            use->bind_text(1, timer.message_id);
+            use->bind_text(2, timer.due_at);
+            if (use->step() != SQLITE_DONE) {
+                message = std::string("cannot set an escalation timer: ") + sqlite3_errmsg(db);
+                return last_error(db);
+            }
+        }
+    }
+    if (!writes.escalation_timers_done.empty()) {
+        Statement done =
+            Statement::prepare(db, "UPDATE escalation_timers SET state = 'done' WHERE message_id = ?1", error, message);
+        if (error) return error;
+        for (const std::string& id : writes.escalation_timers_done) {
+            StatementUse use(done);
+            use->bind_text(1, id);
+            if (use->step() != SQLITE_DONE) {
+                message = std::string("cannot end an escalation timer: ") + sqlite3_errmsg(db);
+                return last_error(db);
+            }
         }
     }
     return {};
@@ -625,6 +669,31 @@ std::vector<HistoryEntry> SqliteStore::referral_history(std::string_view message
         }
         if (rc != SQLITE_DONE) error = last_error(reader->db.get());
         return history;
+    } catch (const std::bad_alloc&) {
+        error = std::make_error_code(std::errc::not_enough_memory);
+        return {};
+    }
+}
+
+std::vector<EscalationTimer> SqliteStore::due_escalation_timers(std::string_view now, std::size_t limit,
+                                                               std::error_code& error) {
+    error.clear();
+    try {
+        ReaderLease reader = lease_reader();
+        std::string message;
+        Statement statement = Statement::prepare(reader->db.get(),
+                                                 "SELECT message_id, due_at FROM escalation_timers "
+                                                 "WHERE state = 'pending' AND due_at <= ?1 ORDER BY due_at LIMIT ?2",
+                                                 error, message);
+        if (error) return {};
+        StatementUse use(statement);
+        use->bind_text(1, now);
+        use->bind_int64(2, static_cast<std::int64_t>(std::clamp<std::size_t>(limit, 1, 1000)));
+        std::vector<EscalationTimer> timers;
+        int rc;
+        while ((rc = use->step()) == SQLITE_ROW) timers.push_back({use->column_text(0), use->column_text(1)});
+        if (rc != SQLITE_DONE) error = last_error(reader->db.get());
+        return timers;
     } catch (const std::bad_alloc&) {
         error = std::make_error_code(std::errc::not_enough_memory);
         return {};

@@ -108,6 +108,14 @@ struct HistoryEntry {
     std::string time;          // instant, UTC; empty in a write set: the store stamps it
 };
 
+// A red referral's escalation timer (http/status_api): set when the referral
+// is routed, and once due either fired (the originator is told nobody has
+// accepted it yet) or found no longer needed.
+struct EscalationTimer {
+    std::string message_id;
+    std::string due_at;  // instant, UTC, e.g. 2026-11-23T09:30:00.000Z
+};
+
 // What one request commits, all or nothing. Outbox rows and audit entries
 // join the messages here so a disclosure and its record are one commit.
 struct WriteSet {
@@ -121,6 +129,11 @@ struct WriteSet {
     // Steps of referrals' histories, appended with the outbox rows that tell
     // the originator of them.
     std::vector<HistoryEntry> history;
+    // Escalation timers to set, one per message at most; a timer whose
+    // message turns out an idempotent repeat is left out, as its outbox rows are.
+    std::vector<EscalationTimer> escalation_timers;
+    // Messages whose timers have fired or are no longer needed: never due again.
+    std::vector<std::string> escalation_timers_done;
     // Audit log (gateway/audit/): appended in order after the messages, in
     // the same savepoint; a write set may hold events alone. An event whose
     // message_id is a message here that turns out an idempotent repeat is
@@ -179,6 +192,10 @@ public:
     // The organisations the message was routed to (those with an outbox row
     // for it), each once: the ones that may post its status.
     virtual std::vector<std::string> message_recipients(std::string_view message_id, std::error_code& error) = 0;
+
+    // Timers due at `now` (an instant, UTC) that have not fired, earliest first, at most `limit`.
+    virtual std::vector<EscalationTimer> due_escalation_timers(std::string_view now, std::size_t limit,
+                                                               std::error_code& error) = 0;
 
     // ---- the audit log (gateway/audit/) ----
     // One page of entries matching every filter set in `query`.

@@ -337,7 +337,7 @@ private:
         for (std::size_t i = 0; i < r.complexity_flags.size(); ++i)
             code_element("ComplexityFlag", r.complexity_flags[i], flags.at(i));
         risk(r.risk, path.child("risk"));
-        if (r.shielded) boolean("Shielded", true);
+        if (r.shielded.value_or(false)) boolean("Shielded", true);
         if (r.consent) consent(*r.consent, path.child("consent"));
         if (!r.lawful_basis.article6.empty() || !r.lawful_basis.article9.empty()) {
             const ElementPath basis = path.child("lawful_basis");

@@ -435,7 +435,7 @@ private:
         const std::string risk_url = url("RiskAssessment", key_);
         if (risk_assessment) supporting.push_back(risk_url);
         std::vector<std::string> flag_urls;
-        if (ref.shielded) flag_urls.push_back(url("Flag", key_ + "/shielded"));
+        if (ref.shielded.value_or(false)) flag_urls.push_back(url("Flag", key_ + "/shielded"));
         for (std::size_t k = 0; k < ref.risk.flags.size(); ++k)
             flag_urls.push_back(url("Flag", key_ + "/risk/" + std::to_string(k)));
         for (std::size_t k = 0; k < ref.complexity_flags.size(); ++k)
@@ -570,7 +570,7 @@ private:
         if (ref.consent) write_consent(consent_url, *ref.consent);
         if (risk_assessment) write_risk_assessment(risk_url, ref.risk);
         std::size_t f = 0;
-        if (ref.shielded)
+        if (ref.shielded.value_or(false))
             write_flag(flag_urls[f++], {}, uk_core::snomed_system, uk_core::shielded_snomed_code,
                        uk_core::shielded_snomed_display);
         for (const std::string& flag : ref.risk.flags)

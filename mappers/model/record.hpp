@@ -143,7 +143,9 @@ struct Referral {
     std::vector<NeedItem> needs;
     std::vector<std::string> complexity_flags;
     Risk risk;
-    bool shielded = false;
+    // nullopt: withheld from this recipient by its minimisation profile, so
+    // "not shielded" is never claimed for a person who may be.
+    std::optional<bool> shielded = false;
     std::optional<Consent> consent;
     LawfulBasis lawful_basis;
     std::vector<CareTeamMember> care_team;

@@ -41,6 +41,7 @@ public:
         model::PersonRecord record;
         const ElementPath path{""};
         model::Referral& ref = record.referrals.emplace_back();
+        ref.shielded.reset();  // absent: withheld from this recipient, not "not shielded"
         for (const auto& m : root.GetObject()) {
             const std::string_view key = view(m.name);
             const Value& v = m.value;

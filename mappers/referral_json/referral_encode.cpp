@@ -69,8 +69,10 @@ public:
         }
         strings("complexityFlags", ref.complexity_flags);
         risk(ref.risk);
-        key("shielded");
-        w_.Bool(ref.shielded);
+        if (ref.shielded) {
+            key("shielded");
+            w_.Bool(*ref.shielded);
+        }
         if (ref.consent) consent(*ref.consent);
         if (!ref.lawful_basis.article6.empty() || !ref.lawful_basis.article9.empty()) {
             key("lawfulBasis");

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "config/config_schema.hpp"
+#include "referral_json/referral_codec.hpp"
 #include "policy/glossary.hpp"
 
 namespace carebridge::gateway::policy {
@@ -112,11 +113,35 @@ TEST(Minimise, WithNothingListedKeepsOnlyTheReferralsIdentityStatusAndPriority) 
     referral.version = 3;
     referral.status = model::ReferralStatus::accepted;
     referral.priority = model::Priority::amber;
+    referral.shielded.reset();  // withheld: unknown to the recipient, not "not shielded"
     EXPECT_EQ(m.record, expected);
     EXPECT_EQ(m.fields_sent, (std::vector<std::string>{"referral.id", "referral.status", "referral.priority"}));
     std::vector<std::string> withheld = all_field_names();
     for (const char* kept : {"referral.id", "referral.status", "referral.priority"}) withheld = except(withheld, kept);
     EXPECT_EQ(m.fields_withheld, withheld);
+}
+
+// A person who is shielded must never read as "not shielded" to a recipient
+// whose profile withholds the flag: the partnership JSON leaves it out.
+TEST(Minimise, AWithheldShieldedFlagIsLeftOutNotSentAsFalse) {
+    for (const bool shielded : {true, false}) {
+        model::PersonRecord full = full_record();
+        full.referrals[0].shielded = shielded;
+        issues::IssueSink sink;
+        const Minimised withheld = minimise(full, 0, listing(except(all_field_names(), "referral.shielded")));
+        rapidjson::Document doc;
+        doc.Parse(referral_json::encode(withheld.record, {}, sink).c_str());
+        ASSERT_TRUE(doc.IsObject());
+        EXPECT_FALSE(doc.HasMember("shielded")) << "shielded=" << shielded;
+        EXPECT_NE(std::find(withheld.fields_withheld.begin(), withheld.fields_withheld.end(), "referral.shielded"),
+                  withheld.fields_withheld.end())
+            << "the disclosure records it as withheld";
+
+        const Minimised sent = minimise(full, 0, listing(all_field_names()));
+        doc.Parse(referral_json::encode(sent.record, {}, sink).c_str());
+        ASSERT_TRUE(doc.HasMember("shielded"));
+        EXPECT_EQ(doc["shielded"].GetBool(), shielded);
+    }
 }
 
 TEST(Minimise, WithEverythingListedChangesNothing) {

@@ -213,5 +213,212 @@ TEST(ReferralStatus, TwoDeclinesMakeTheReferralBouncingAndTheOriginatorIsTold) {
     store->close();
 }
 
+// ---- status as a FHIR Task ----
+
+// A Task as a FHIR-speaking partner system would post it.
+std::string task(const std::string& focus, const std::string& status, const std::string& business = "",
+                 const std::string& extra = "") {
+    std::string t = R"({"resourceType": "Task", "status": ")" + status + R"(", "intent": "order")";
+    if (!focus.empty()) t += R"(, "focus": {"reference": "ServiceRequest/)" + focus + R"("})";
+    if (!business.empty())
+        t += R"(, "businessStatus": {"coding": [{"system": "https://fhir.carebridge.example/CodeSystem/referral-status", "code": ")" +
+             business + R"("}]})";
+    return t + extra + "}";
+}
+
+TEST(ReferralStatus, AFhirTaskSetsTheStatusOnEitherPathAndIsAnsweredWithItself) {
+    TempDir temp;
+    std::string id;
+    {
+        DemoGateway gw(temp.path());
+        ASSERT_TRUE(gw.ok());
+        auto c = gw.client();
+        id = refer(c);
+
+        // Declined on the referral's own path, with the reason in statusReason.
+        auto declined = c.post("/referrals/" + id + "/status", "application/fhir+json",
+                               task(id, "rejected", "",
+                                    R"(, "statusReason": {"text": "waiting list closed"},
+                                       "owner": {"reference": "HealthcareService/befriending"},
+                                       "for": {"identifier": {"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9990000085"}})"),
+                               as("demo-befriend"));
+        ASSERT_EQ(declined.status, 201u) << declined.body;
+        EXPECT_EQ(declined.header("Content-Type"), "application/fhir+json");
+        EXPECT_NE(declined.body.find(R"("resourceType":"Task")"), std::string::npos) << declined.body;
+        EXPECT_NE(declined.body.find(R"("id":")" + id + R"(-1")"), std::string::npos) << declined.body;
+        EXPECT_NE(declined.body.find(R"("lastUpdated":")"), std::string::npos) << declined.body;
+
+        // Then, at the FHIR base, completed refined to discharged by businessStatus.
+        auto discharged =
+            c.post("/fhir/Task", "application/fhir+json", task(id, "completed", "discharged"), as("demo-befriend"));
+        ASSERT_EQ(discharged.status, 201u) << discharged.body;
+        EXPECT_EQ(discharged.header("Location"), "/referrals/" + id + "/history");
+
+        // In-progress is "contacted" when businessStatus does not say otherwise.
+        auto contacted = c.post("/fhir/Task", "application/fhir+json", task(id, "in-progress"), as("demo-befriend"));
+        ASSERT_EQ(contacted.status, 201u) << contacted.body;
+
+        auto history = c.get("/referrals/" + id + "/history", as("demo-trust"));
+        ASSERT_EQ(history.status, 200u);
+        EXPECT_NE(history.body.find(
+                      R"("organisation":"DBF01","service":"befriending","status":"declined","reason":"waiting list closed")"),
+                  std::string::npos)
+            << history.body;
+        EXPECT_NE(history.body.find(R"("status":"discharged")"), std::string::npos) << history.body;
+        EXPECT_NE(history.body.find(R"("status":"contacted")"), std::string::npos) << history.body;
+    }
+    auto store = open_store(temp.path());
+    ASSERT_TRUE(store);
+    std::error_code ec;
+    gateway::store::OutboxQuery query;
+    query.recipient = "trust";
+    auto items = store->find_outbox_items(query, ec);
+    ASSERT_EQ(items.size(), 3u) << "the originator hears of each Task";
+    EXPECT_NE(items[1].payload.find(R"("status":"discharged")"), std::string::npos) << items[1].payload;
+    gateway::audit::AuditQuery audit;
+    audit.actions = {gateway::audit::AuditAction::status_changed};
+    auto changed = store->find_audit_entries(audit, ec);
+    ASSERT_EQ(changed.size(), 3u);
+    EXPECT_NE(changed[0].event.detail.find(R"("as":"Task")"), std::string::npos) << changed[0].event.detail;
+    store->close();
+}
+
+TEST(ReferralStatus, ATaskThatDoesNotFitIsRefusedAndChangesNothing) {
+    TempDir temp;
+    DemoGateway gw(temp.path());
+    ASSERT_TRUE(gw.ok());
+    auto c = gw.client();
+    const std::string id = refer(c);
+    const auto post = [&](const std::string& path, const std::string& body, const std::string& token = "demo-befriend") {
+        return c.post(path, "application/fhir+json", body, as(token));
+    };
+    const std::string on_path = "/referrals/" + id + "/status";
+
+    // Rejected cannot be accepted at the same time.
+    EXPECT_EQ(post("/fhir/Task", task(id, "rejected", "accepted")).status, 422u);
+    // A businessStatus outside the partnership's list.
+    EXPECT_EQ(post("/fhir/Task", task(id, "in-progress", "lost")).status, 422u);
+    // Not an R4 Task status; entered in error; a status only the originator sets.
+    EXPECT_EQ(post("/fhir/Task", task(id, "finished")).status, 422u);
+    EXPECT_EQ(post("/fhir/Task", task(id, "entered-in-error")).status, 422u);
+    EXPECT_EQ(post("/fhir/Task", task(id, "cancelled")).status, 422u);
+    // Without intent, without a focus at the FHIR base, or a focus on another referral.
+    EXPECT_EQ(post("/fhir/Task", R"({"resourceType": "Task", "status": "accepted", "focus": {"reference": "ServiceRequest/)" +
+                                     id + R"("}})")
+                  .status,
+              422u);
+    EXPECT_EQ(post("/fhir/Task", task("", "accepted")).status, 422u);
+    EXPECT_EQ(post(on_path, task("00000000-0000-4000-8000-000000000000", "accepted")).status, 422u);
+    EXPECT_EQ(post("/fhir/Task", R"({"resourceType": "Task", "status": "accepted", "intent": "order",
+                                     "focus": {"reference": "Patient/1"}})")
+                  .status,
+              422u);
+    // About another person.
+    EXPECT_EQ(post("/fhir/Task", task(id, "accepted", "",
+                                      R"(, "for": {"identifier": {"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9990000018"}})"))
+                  .status,
+              422u);
+    // Another resource, and a service the charity does not run.
+    EXPECT_EQ(post("/fhir/Task", R"({"resourceType": "Patient"})").status, 422u);
+    EXPECT_EQ(post(on_path, R"({"resourceType": "Observation", "status": "final"})").status, 422u);
+    EXPECT_EQ(post("/fhir/Task", task(id, "accepted", "", R"(, "owner": {"reference": "HealthcareService/peer-support"})"))
+                  .status,
+              422u);
+    // Mind was not sent the referral: as if it did not exist.
+    EXPECT_EQ(post("/fhir/Task", task(id, "accepted"), "demo-mind").status, 404u);
+    EXPECT_EQ(c.get("/fhir/Task", as("demo-befriend")).status, 405u);
+
+    auto history = c.get("/referrals/" + id + "/history", as("demo-trust"));
+    ASSERT_EQ(history.status, 200u);
+    EXPECT_NE(history.body.find(R"("history":[])"), std::string::npos) << "nothing was recorded: " << history.body;
+}
+
+// ---- red referrals' escalation ----
+
+// The demo referral, made red (FHIR priority asap).
+std::string red_referral() {
+    std::string body = read_text(std::filesystem::path(CAREBRIDGE_SOURCE_DIR) / "config/demo-referral.json");
+    const std::string urgent = R"("priority": "urgent")";
+    body.replace(body.find(urgent), urgent.size(), R"("priority": "asap")");
+    return body;
+}
+
+std::string refer_red(HttpClient& c, const std::string& key) {
+    Headers headers = as("demo-trust");
+    headers.emplace_back("Idempotency-Key", key);
+    auto r = c.post("/fhir", "application/fhir+json", red_referral(), headers);
+    EXPECT_EQ(r.status, 201u) << r.body;
+    return r.header("Location").substr(std::string("/referrals/").size());
+}
+
+std::uint64_t escalations_metric(HttpClient& c) {
+    const auto metrics = c.get("/metrics").body;
+    const std::string name = "\ncarebridge_referral_escalations_total ";  // the sample, not the HELP line
+    const auto at = metrics.find(name);
+    return at == std::string::npos ? ~0ull : std::stoull(metrics.substr(at + name.size()));
+}
+
+TEST(ReferralStatus, ARedReferralNobodyAcceptsInTimeIsEscalatedToItsOriginatorOnce) {
+    TempDir temp;
+    std::string overdue, taken;
+    {
+        DemoGateway gw(temp.path(), [](gateway::config::Config& config) {
+            config.red_escalation_after = std::chrono::seconds(2);
+        });
+        ASSERT_TRUE(gw.ok());
+        auto c = gw.client();
+        EXPECT_EQ(escalations_metric(c), 0u);
+        // One the charity accepts at once, one nobody answers, and an urgent (amber) one that is not timed.
+        taken = refer_red(c, "red-taken");
+        ASSERT_EQ(c.post("/referrals/" + taken + "/status", "application/json", R"({"status": "accepted"})",
+                         as("demo-befriend"))
+                      .status,
+                  201u);
+        overdue = refer_red(c, "red-overdue");
+        const std::string amber = refer(c);
+
+        // Bounded wait: the timer is due after 2 s and checked every second.
+        std::string history;
+        for (int i = 0; i < 200 && history.find("escalated") == std::string::npos; ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            history = c.get("/referrals/" + overdue + "/history", as("demo-trust")).body;
+        }
+        ASSERT_NE(history.find(R"("organisation":"gateway","status":"escalated")"), std::string::npos) << history;
+        EXPECT_NE(history.find("not accepted within"), std::string::npos) << history;
+        EXPECT_EQ(escalations_metric(c), 1u);
+        // Another round or two passes and nothing fires twice.
+        std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+        EXPECT_EQ(escalations_metric(c), 1u);
+        EXPECT_EQ(c.get("/referrals/" + taken + "/history", as("demo-trust")).body.find("escalated"),
+                  std::string::npos);
+        EXPECT_EQ(c.get("/referrals/" + amber + "/history", as("demo-trust")).body.find("escalated"),
+                  std::string::npos);
+    }
+    auto store = open_store(temp.path());
+    ASSERT_TRUE(store);
+    std::error_code ec;
+    const auto steps = store->referral_history(overdue, ec);
+    ASSERT_EQ(steps.size(), 1u);
+    EXPECT_EQ(steps[0].status, "escalated");
+    gateway::store::OutboxQuery query;
+    query.recipient = "trust";
+    auto items = store->find_outbox_items(query, ec);
+    const auto notice = std::find_if(items.begin(), items.end(), [&](const auto& item) {
+        return item.message_id == overdue && item.payload.find(R"("status":"escalated")") != std::string::npos;
+    });
+    ASSERT_NE(notice, items.end()) << "the Trust is sent a status notice";
+    EXPECT_EQ(notice->content_type, "application/vnd.carebridge.partnership-status+json");
+    gateway::audit::AuditQuery audit;
+    audit.actions = {gateway::audit::AuditAction::status_changed};
+    std::vector<gateway::audit::AuditEntry> changed;
+    for (auto& e : store->find_audit_entries(audit, ec))
+        if (e.event.message_id == overdue) changed.push_back(std::move(e));
+    ASSERT_EQ(changed.size(), 1u);
+    EXPECT_EQ(changed[0].event.actor_role, "gateway");
+    EXPECT_EQ(changed[0].event.recipient, "RZZ");
+    EXPECT_NE(changed[0].event.detail.find(R"("status":"escalated")"), std::string::npos) << changed[0].event.detail;
+    store->close();
+}
+
 }  // namespace
 }  // namespace carebridge::testing

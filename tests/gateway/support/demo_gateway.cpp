@@ -4,7 +4,8 @@
 
 namespace carebridge::testing {
 
-DemoGateway::DemoGateway(const std::filesystem::path& store) {
+DemoGateway::DemoGateway(const std::filesystem::path& store,
+                         const std::function<void(gateway::config::Config&)>& adjust) {
     std::string error;
     auto config = gateway::config::load_config(std::string(CAREBRIDGE_SOURCE_DIR) + "/config/demo.json", error);
     if (!config) {
@@ -13,6 +14,7 @@ DemoGateway::DemoGateway(const std::filesystem::path& store) {
     }
     config->listener.port = 0;
     config->store.sqlite_directory = store.string();
+    if (adjust) adjust(*config);
     gateway::server::ServerOptions options;
     options.access_log = false;
     server_ = gateway::server::Server::start(std::make_shared<const gateway::config::Config>(std::move(*config)),

@@ -6,9 +6,11 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <thread>
 
+#include "config/config.hpp"
 #include "server/server.hpp"
 #include "support/test_client.hpp"
 
@@ -16,7 +18,9 @@ namespace carebridge::testing {
 
 class DemoGateway {
 public:
-    explicit DemoGateway(const std::filesystem::path& store);
+    // `adjust` changes the demo config before the start (e.g. an escalation time).
+    explicit DemoGateway(const std::filesystem::path& store,
+                         const std::function<void(gateway::config::Config&)>& adjust = {});
     ~DemoGateway();
     DemoGateway(const DemoGateway&) = delete;
     DemoGateway& operator=(const DemoGateway&) = delete;

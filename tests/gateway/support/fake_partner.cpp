@@ -74,6 +74,7 @@ struct FakePartner::Server {
                 ReceivedPush push;
                 push.target = std::string(request.target());
                 push.idempotency_key = std::string(request["Idempotency-Key"]);
+                push.referral_id = std::string(request["Carebridge-Referral-Id"]);
                 push.content_type = std::string(request[http::field::content_type]);
                 push.authorization = std::string(request[http::field::authorization]);
                 push.body = std::move(request.body());

@@ -36,6 +36,7 @@ enum class PartnerBehaviour {
 struct ReceivedPush {
     std::string target;
     std::string idempotency_key;
+    std::string referral_id;  // Carebridge-Referral-Id: the gateway's id, for posting status
     std::string content_type;
     std::string authorization;
     std::string body;
