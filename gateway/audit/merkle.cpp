@@ -72,6 +72,27 @@ Hash MerkleAccumulator::root() const {
     return root;
 }
 
+std::string MerkleAccumulator::frontier() const {
+    std::string bytes;
+    bytes.reserve(count_ * sizeof(Hash));
+    for (std::uint8_t i = 0; i < count_; ++i) bytes.append(as_bytes(subtrees_[i]));
+    return bytes;
+}
+
+std::optional<MerkleAccumulator> MerkleAccumulator::resume(std::uint64_t size, std::string_view frontier) {
+    const auto count = static_cast<std::size_t>(std::popcount(size));
+    if (frontier.size() != count * sizeof(Hash)) return std::nullopt;
+    MerkleAccumulator accumulator;
+    for (std::size_t i = 0; i < count; ++i) {
+        const auto root = hash_from_bytes(frontier.substr(i * sizeof(Hash), sizeof(Hash)));
+        if (!root) return std::nullopt;
+        accumulator.subtrees_[i] = *root;
+    }
+    accumulator.count_ = static_cast<std::uint8_t>(count);
+    accumulator.size_ = size;
+    return accumulator;
+}
+
 Hash merkle_root(std::span<const Hash> leaves) {
     MerkleAccumulator accumulator;
     for (const Hash& leaf : leaves) accumulator.append(leaf);

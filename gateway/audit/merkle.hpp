@@ -14,7 +14,10 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <span>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "audit/hash.hpp"
@@ -34,6 +37,14 @@ public:
     void append(const Hash& leaf);
     Hash root() const;
     std::uint64_t size() const { return size_; }
+
+    // The subtree roots, largest first, 32 bytes each: with size() all it
+    // takes to carry the tree on elsewhere (the PostgreSQL store keeps them
+    // in its chain head so every instance appends to one tree).
+    std::string frontier() const;
+    // The accumulator whose size() and frontier() these are; nullopt when
+    // the frontier does not hold one root per set bit of `size`.
+    static std::optional<MerkleAccumulator> resume(std::uint64_t size, std::string_view frontier);
 
 private:
     std::array<Hash, 64> subtrees_{};  // [0, count_) largest first

@@ -11,6 +11,7 @@
 
 #include "audit/checkpoint.hpp"
 #include "config/config.hpp"
+#include "store/pg_audit.hpp"
 #include "store/sqlite_audit.hpp"
 #include "translate_command.hpp"
 
@@ -28,8 +29,10 @@ the entries. Prints the first entry that was altered, removed, reordered or
 inserted, or a summary when the log is intact. The store is opened read-only,
 so it can run beside a serving gateway.
 
-  --config FILE       the gateway config: where the store is
-  --data DIR          the store's directory instead of the config's
+  --config FILE       the gateway config: where the store is (sqlite:DIR, or a
+                      postgresql:// database, read in one snapshot)
+  --data DIR          the store's directory instead of the config's (with
+                      PostgreSQL: an instance's directory, for its public key)
   --public-key FILE   a public key checkpoints may be signed with, once per key
                       the log has used (the signing key was rotated); each
                       checkpoint is checked with the key it names. Default:
@@ -98,11 +101,14 @@ int run_verify(std::span<const std::string_view> args) {
         std::fprintf(stderr, "carebridge audit: %s: %s\n", config_path.c_str(), error.c_str());
         return exit_io_or_usage;
     }
+    const bool postgresql = !config->store.postgresql_url.empty();
     const fs::path directory = data.empty() ? fs::path(config->store.sqlite_directory) : fs::absolute(data);
-    if (directory.empty()) return usage("the config names no SQLite store; give --data DIR");
+    if (directory.empty() && !postgresql) return usage("the config names no SQLite store; give --data DIR");
+    if (directory.empty() && key_path.empty())
+        return usage("give --public-key FILE (or --data DIR, an instance's directory) to check checkpoints with");
     const fs::path database = directory / database_file;
     std::error_code exists_error;
-    if (!fs::exists(database, exists_error)) {
+    if (!postgresql && !fs::exists(database, exists_error)) {
         std::fprintf(stderr, "carebridge audit: no store at %s\n", database.c_str());
         return exit_io_or_usage;
     }
@@ -148,7 +154,9 @@ int run_verify(std::span<const std::string_view> args) {
         progress_line.emplace();
         progress = [&](std::uint64_t checked, std::uint64_t total) { progress_line->update(checked, total); };
     }
-    const auto result = gateway::store::verify_audit_file(database.string(), keys, progress);
+    const auto result =
+        postgresql ? gateway::store::verify_audit_postgresql(config->store.postgresql_url, keys, progress)
+                   : gateway::store::verify_audit_file(database.string(), keys, progress);
     progress_line.reset();
 
     switch (result.status) {

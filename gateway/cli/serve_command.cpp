@@ -17,12 +17,15 @@ namespace {
 constexpr std::string_view serve_help = R"(Usage: carebridge serve --config FILE [--listen HOST:PORT] [--data DIR] [--quiet]
 
 Runs the gateway: FHIR, care-notes and partnership referral intake over HTTPS,
-stored durably in the embedded SQLite store before each 201 is sent.
+stored durably in the embedded SQLite store (or the config's PostgreSQL
+database, shared by several instances) before each 201 is sent.
 
   --config FILE       the gateway config (JSON with comments), e.g. config/demo.json
   --listen HOST:PORT  listen here instead of the config's listener ([::1]:8443 for IPv6;
                       port 0 picks a free port)
-  --data DIR          keep the SQLite store in DIR instead of the config's
+  --data DIR          keep the SQLite store in DIR instead of the config's; with
+                      PostgreSQL, this instance's own files (the audit signing
+                      key, the same on every instance, and exports being received)
   --quiet             no access log (one JSON line per request) on stdout
 
 SIGTERM or SIGINT drains (in-flight requests finish) and exits 0; SIGHUP reloads
@@ -92,7 +95,8 @@ int run_serve(std::span<const std::string_view> args) {
     options.handle_signals = true;
     const bool tls = config->listener.tls.enabled;
     const std::string host = config->listener.host;
-    const std::string store = config->store.sqlite_directory;
+    const std::string store =
+        config->store.postgresql_url.empty() ? config->store.sqlite_directory : config->store.postgresql_url;
     auto server = gateway::server::Server::start(std::make_shared<const gateway::config::Config>(std::move(*config)),
                                                  options, error);
     if (!server) {

@@ -182,10 +182,18 @@ struct Limits {
 };
 
 struct Store {
-    // "sqlite:DIR" (relative DIR resolves against the config file's directory).
-    // "postgresql://…" is reserved for the shared store.
+    // "sqlite:DIR" (relative DIR resolves against the config file's directory),
+    // or "postgresql://…" for several instances on one database (no password
+    // in it: libpq reads PGPASSWORD or a PGPASSFILE).
     std::string url;
-    std::string sqlite_directory;  // parsed from url
+    // Parsed from a sqlite: url. With PostgreSQL, `carebridge serve --data DIR`
+    // sets it to the instance's own directory: its audit signing key (the same
+    // key on every instance) and exports being received.
+    std::string sqlite_directory;
+    std::string postgresql_url;  // the url when it is postgresql:// (or postgres://)
+    // PostgreSQL: how long an instance holds an outbox item it is pushing
+    // before another instance may take it over ("outbox_lease_seconds").
+    std::chrono::seconds outbox_lease{120};
 };
 
 struct Config {

@@ -238,6 +238,8 @@ public:
         if (const Value* e = member(root_, "escalation"))
             config.red_escalation_after = std::chrono::seconds(integer_or(*e, "red_not_accepted_within_seconds", 0));
         if (auto e = store(view(root_["store"]), config.store)) return e;
+        config.store.outbox_lease =
+            std::chrono::seconds(integer_or(root_, "outbox_lease_seconds", config.store.outbox_lease.count()));
         if (const Value* o = member(root_, "organisations"))
             if (auto e = organisations(*o, config.organisations)) return e;
         if (auto e = unique_organisation_names(config)) return e;
@@ -312,9 +314,20 @@ private:
             out.sqlite_directory = resolve(base_, directory);
             return std::nullopt;
         }
-        if (url.starts_with("postgresql:") || url.starts_with("postgres:"))
-            return "store: PostgreSQL is not supported yet; use \"sqlite:DIR\"";
-        return "store: " + in_quotes(url) + " is not a store this gateway knows; use \"sqlite:DIR\"";
+        if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
+            // A password in the config would be copied into backups and logs;
+            // libpq reads it from PGPASSWORD or a PGPASSFILE instead.
+            const std::size_t start = url.find("//") + 2;
+            const std::string_view authority = url.substr(start, url.find_first_of("/?", start) - start);
+            const auto at = authority.rfind('@');
+            if ((at != std::string_view::npos && authority.substr(0, at).find(':') != std::string_view::npos) ||
+                url.find("password=") != std::string_view::npos)
+                return "store: the PostgreSQL URL holds a password; give it in PGPASSWORD or a PGPASSFILE instead";
+            out.postgresql_url = std::string(url);
+            return std::nullopt;
+        }
+        return "store: " + in_quotes(url) +
+               " is not a store this gateway knows; use \"sqlite:DIR\" or \"postgresql://…\"";
     }
 
     // The id's form is checked here, not by the schema's patternProperties:

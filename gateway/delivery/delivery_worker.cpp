@@ -107,7 +107,11 @@ private:
         if (in_flight_.size() < bound) {
             std::error_code error;
             // Heads of busy recipients come back too; ask for enough to fill every free slot.
-            auto items = store_.due_outbox_items(now, bound + in_flight_.size(), error);
+            // A store that claims what it returns (PostgreSQL) leaves them out, and
+            // gets asked for only what will start, so no claim sits unused.
+            const std::size_t wanted =
+                store_.claims_outbox_items() ? bound - in_flight_.size() : bound + in_flight_.size();
+            auto items = store_.due_outbox_items(now, wanted, error);
             if (error) {
                 ++store_errors_;
                 note("delivery: cannot read the outbox: " + error.message());

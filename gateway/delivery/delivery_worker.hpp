@@ -18,8 +18,9 @@
 // a receiver that deduplicates on the key sees each item once. Nothing in
 // flight is held in memory alone: a new worker resumes from the outbox.
 //
-// There is one worker per SQLite store; several gateway instances on
-// PostgreSQL would claim rows with SKIP LOCKED instead (DESIGN.md).
+// There is one worker per SQLite store. On PostgreSQL every instance runs
+// one on the shared outbox: the store claims the heads it hands out with a
+// lease (SKIP LOCKED), so each is attempted by one instance at a time.
 
 #include <atomic>
 #include <cstdint>

@@ -77,6 +77,31 @@ std::shared_ptr<net::ssl::context> make_tls_context(const config::Tls& tls, std:
     return made;
 }
 
+// The store the config names: the embedded SQLite file, or PostgreSQL shared
+// by several instances, each keeping its own files (the audit signing key,
+// exports being received) in its data directory.
+std::unique_ptr<store::Store> open_configured_store(const config::Store& cfg, const store::CommitObserver& observer,
+                                                    std::error_code& error, std::string& message) {
+    if (cfg.postgresql_url.empty()) {
+        store::SqliteOptions options;
+        options.directory = cfg.sqlite_directory;
+        options.observer = observer;
+        return store::open_sqlite_store(options, error, message);
+    }
+    if (cfg.sqlite_directory.empty()) {
+        error = std::make_error_code(std::errc::invalid_argument);
+        message = "a PostgreSQL store needs a data directory for this instance's own files (--data DIR)";
+        return nullptr;
+    }
+    std::filesystem::create_directories(cfg.sqlite_directory, error);
+    store::PostgresqlOptions options;
+    options.url = cfg.postgresql_url;
+    options.audit_signing_key = (std::filesystem::path(cfg.sqlite_directory) / audit::signing_key_file).string();
+    options.outbox_lease = cfg.outbox_lease;
+    options.observer = observer;
+    return store::open_postgresql_store(options, error, message);
+}
+
 class RunningServer final : public Server {
 public:
     RunningServer(std::shared_ptr<const config::Config> config, const ServerOptions& options)
@@ -85,13 +110,10 @@ public:
     bool open(std::string& error) {
         const auto& cfg = *config_;
         std::error_code store_error;
-        store::SqliteOptions store_options;
-        store_options.directory = cfg.store.sqlite_directory;
-        store_options.observer.on_commit = [this](std::chrono::microseconds t, std::size_t n) {
-            metrics_.observe_commit(t, n);
-        };
+        store::CommitObserver observer;
+        observer.on_commit = [this](std::chrono::microseconds t, std::size_t n) { metrics_.observe_commit(t, n); };
         std::string store_message;
-        store_ = store::open_sqlite_store(store_options, store_error, store_message);
+        store_ = open_configured_store(cfg.store, observer, store_error, store_message);
         if (!store_) {
             error = "store: " + store_message;
             return false;

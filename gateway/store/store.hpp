@@ -222,11 +222,17 @@ public:
     // The items due for a push at `now`, oldest due first, at most `limit`:
     // for each recipient only its oldest pending item with an endpoint (its
     // head), and only when that one is due, so one recipient's deliveries
-    // keep their order and a failing recipient holds up only itself. Reading
-    // claims nothing: the one delivery worker of an SQLite store keeps its
-    // in-flight recipients itself (PostgreSQL would claim with SKIP LOCKED).
+    // keep their order and a failing recipient holds up only itself. On
+    // SQLite reading claims nothing: the one delivery worker of the store
+    // keeps its in-flight recipients itself. Where claims_outbox_items() is
+    // true (PostgreSQL, several instances) the items returned are claimed
+    // for this instance until a lease ends, heads held by anyone are left
+    // out, and the OutboxUpdate that records an attempt gives the claim up.
     virtual std::vector<OutboxItem> due_outbox_items(std::chrono::system_clock::time_point now, std::size_t limit,
                                                      std::error_code& error) = 0;
+    // True when due_outbox_items claims what it returns: the delivery worker
+    // then asks only for as many as it will start.
+    virtual bool claims_outbox_items() const { return false; }
     // When the earliest head that is not yet due will be; nullopt when no
     // item waits for a push.
     virtual std::optional<std::chrono::system_clock::time_point> next_outbox_attempt(std::error_code& error) = 0;
@@ -251,6 +257,32 @@ struct SqliteOptions {
     std::string audit_signing_key;
     CommitObserver observer;
 };
+
+struct PostgresqlOptions {
+    // A postgresql:// URL or libpq conninfo. No password in it: libpq reads
+    // PGPASSWORD, PGPASSFILE (~/.pgpass) or a PGSERVICE entry.
+    std::string url;
+    std::size_t max_batch = 512;       // write sets per grouped transaction
+    std::size_t max_queue = 65536;     // write sets waiting; past it commit() fails at once (503)
+    std::size_t read_connections = 4;  // pooled reader connections
+    // Signs audit checkpoints (created on first open when missing). Every
+    // instance on one database holds the same key (a copy of one file), so one
+    // public key checks every checkpoint; the database records each key used.
+    std::string audit_signing_key;
+    // Names this instance's outbox claims; empty: host name, process id and a random part.
+    std::string instance;
+    // How long an instance holds an outbox item it claimed: longer than one
+    // push attempt can take (delivery_options.hpp: about 65 s at most), so
+    // only a dead instance's claims are taken over.
+    std::chrono::seconds outbox_lease{120};
+    CommitObserver observer;
+};
+
+// Opens (creating or migrating the schema under an advisory lock) the
+// PostgreSQL store. nullptr with `error` and a one-line `message` when the
+// server cannot be reached or the database cannot be used.
+std::unique_ptr<Store> open_postgresql_store(const PostgresqlOptions& options, std::error_code& error,
+                                             std::string& message);
 
 // Opens (creating and migrating) the SQLite store. nullptr with `error` and a
 // one-line `message` when the directory or file cannot be used.

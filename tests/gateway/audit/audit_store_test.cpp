@@ -1,6 +1,7 @@
-// The audit log in the SQLite store: entries committed with what they record
-// (or not at all), a chain head that follows rollbacks, signed checkpoints,
-// proofs from stored leaves, the auditor's filters, and many writers at once.
+// The audit log in the store, on SQLite and on PostgreSQL alike: entries
+// committed with what they record (or not at all), a chain head that follows
+// rollbacks, signed checkpoints, proofs from stored leaves, the auditor's
+// filters, and many writers at once.
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -15,8 +16,11 @@
 #include "audit/entry_bytes.hpp"
 #include "audit/merkle.hpp"
 #include "audit_fixture.hpp"
+#include "store/pg_audit.hpp"
+#include "store/pg_connection.hpp"
 #include "store/sqlite_audit.hpp"
 #include "store/store_error.hpp"
+#include "support/postgres_server.hpp"
 
 namespace {
 
@@ -111,7 +115,62 @@ private:
     bool open_ = false;
 };
 
-TEST(AuditStore, AMessageAndItsEventsCommitTogetherWithSequenceNumbersAndLinks) {
+enum class Backend { sqlite, postgresql };
+
+std::string backend_name(const ::testing::TestParamInfo<Backend>& info) {
+    return info.param == Backend::sqlite ? "Sqlite" : "Postgresql";
+}
+
+// Each test once on SQLite and once on a fresh database of a real
+// PostgreSQL server (support/postgres_server.hpp).
+class AuditStore : public ::testing::TestWithParam<Backend> {
+protected:
+    void SetUp() override {
+        if (!postgresql()) return;
+        std::string error;
+        auto* server = shared_postgres(error);
+        // Not a skip: install-deps.sh installs PostgreSQL; one that cannot start must be seen.
+        ASSERT_TRUE(server) << "PostgreSQL must start for the PostgreSQL store's tests: " << error;
+        url_ = server->fresh_database(error);
+        ASSERT_TRUE(error.empty()) << error;
+    }
+
+    bool postgresql() const { return GetParam() == Backend::postgresql; }
+
+    std::unique_ptr<store::Store> open_audit_store(const AuditTempDir& dir) {
+        if (!postgresql()) return carebridge::testing::open_audit_store(dir);
+        fs::create_directories(dir.data());
+        store::PostgresqlOptions options;
+        options.url = url_;
+        // Where the SQLite store keeps it: beside the instance's data.
+        options.audit_signing_key = (dir.data() / audit::signing_key_file).string();
+        std::error_code error;
+        std::string message;
+        auto opened = store::open_postgresql_store(options, error, message);
+        EXPECT_TRUE(opened) << error.message() << ": " << message;
+        return opened;
+    }
+
+    audit::LogVerification verify(const AuditTempDir& dir, const audit::PublicKey* key) {
+        return postgresql() ? store::verify_audit_postgresql(url_, key)
+                            : store::verify_audit_file(dir.database().string(), key);
+    }
+
+    // An attacker's SQL, straight to the database; the error it gets.
+    std::string sql_error(const AuditTempDir& dir, const std::string& sql) {
+        if (!postgresql()) return carebridge::testing::sql_error(dir.database(), sql);
+        std::string error;
+        postgres_query(url_, sql, error);
+        return error;
+    }
+
+    std::string url_;
+};
+
+INSTANTIATE_TEST_SUITE_P(Backends, AuditStore, ::testing::Values(Backend::sqlite, Backend::postgresql),
+                         backend_name);
+
+TEST_P(AuditStore, AMessageAndItsEventsCommitTogetherWithSequenceNumbersAndLinks) {
     AuditTempDir dir;
     auto store = open_audit_store(dir);
     ASSERT_TRUE(store);
@@ -147,7 +206,7 @@ TEST(AuditStore, AMessageAndItsEventsCommitTogetherWithSequenceNumbersAndLinks) 
     EXPECT_TRUE(store->find_message("m-1", error));
 }
 
-TEST(AuditStore, AWriteSetOfEventsAloneCommitsAndAnEmptyTimeIsStamped) {
+TEST_P(AuditStore, AWriteSetOfEventsAloneCommitsAndAnEmptyTimeIsStamped) {
     AuditTempDir dir;
     auto store = open_audit_store(dir);
     ASSERT_TRUE(store);
@@ -161,7 +220,7 @@ TEST(AuditStore, AWriteSetOfEventsAloneCommitsAndAnEmptyTimeIsStamped) {
     expect_chain(entries);
 }
 
-TEST(AuditStore, AFailingWriteSetRollsBackItsEntriesAndTheChainHeadWhileItsTransactionCommits) {
+TEST_P(AuditStore, AFailingWriteSetRollsBackItsEntriesAndTheChainHeadWhileItsTransactionCommits) {
     AuditTempDir dir;
     auto store = open_audit_store(dir);
     ASSERT_TRUE(store);
@@ -187,7 +246,10 @@ TEST(AuditStore, AFailingWriteSetRollsBackItsEntriesAndTheChainHeadWhileItsTrans
     const CommitResult ok_after = after.get();
     ASSERT_FALSE(ok_before.error);
     ASSERT_TRUE(failed.error);
-    EXPECT_EQ(failed.error.value() & 0xff, SQLITE_CONSTRAINT);
+    if (postgresql())
+        EXPECT_EQ(failed.error, std::error_code(store::sqlstate_code(store::unique_violation), store::postgresql_category()));
+    else
+        EXPECT_EQ(failed.error.value() & 0xff, SQLITE_CONSTRAINT);
     EXPECT_TRUE(failed.audit_seqs.empty());
     ASSERT_TRUE(refused.error);
     EXPECT_EQ(refused.error, std::errc::invalid_argument);
@@ -203,7 +265,7 @@ TEST(AuditStore, AFailingWriteSetRollsBackItsEntriesAndTheChainHeadWhileItsTrans
     EXPECT_TRUE(store->ready());
 }
 
-TEST(AuditStore, EventsAboutAMessageThatWasAnIdempotentRepeatAreLeftOut) {
+TEST_P(AuditStore, EventsAboutAMessageThatWasAnIdempotentRepeatAreLeftOut) {
     AuditTempDir dir;
     auto store = open_audit_store(dir);
     ASSERT_TRUE(store);
@@ -228,7 +290,7 @@ TEST(AuditStore, EventsAboutAMessageThatWasAnIdempotentRepeatAreLeftOut) {
     expect_chain(entries);
 }
 
-TEST(AuditStore, ADetailThatIsNotAJsonObjectIsRefused) {
+TEST_P(AuditStore, ADetailThatIsNotAJsonObjectIsRefused) {
     AuditTempDir dir;
     auto store = open_audit_store(dir);
     ASSERT_TRUE(store);
@@ -240,7 +302,7 @@ TEST(AuditStore, ADetailThatIsNotAJsonObjectIsRefused) {
     EXPECT_TRUE(all_entries(*store).empty());
 }
 
-TEST(AuditStore, ACheckpointSignsTheRootOfEveryEntryAndOnlyWhenTheLogGrew) {
+TEST_P(AuditStore, ACheckpointSignsTheRootOfEveryEntryAndOnlyWhenTheLogGrew) {
     AuditTempDir dir;
     auto store = open_audit_store(dir);
     ASSERT_TRUE(store);
@@ -312,7 +374,7 @@ TEST(AuditStore, ACheckpointSignsTheRootOfEveryEntryAndOnlyWhenTheLogGrew) {
     EXPECT_TRUE(published->verify(*latest));
 }
 
-TEST(AuditStore, ProofsFromStoredLeavesVerifyAgainstSignedCheckpoints) {
+TEST_P(AuditStore, ProofsFromStoredLeavesVerifyAgainstSignedCheckpoints) {
     AuditTempDir dir;
     auto store = open_audit_store(dir);
     ASSERT_TRUE(store);
@@ -340,7 +402,7 @@ TEST(AuditStore, ProofsFromStoredLeavesVerifyAgainstSignedCheckpoints) {
     EXPECT_TRUE(store->audit_leaf_hashes(0, 0, error).empty());
 }
 
-TEST(AuditStore, ReopeningCarriesTheChainOnFromWhereItStopped) {
+TEST_P(AuditStore, ReopeningCarriesTheChainOnFromWhereItStopped) {
     AuditTempDir dir;
     {
         auto store = open_audit_store(dir);
@@ -363,11 +425,11 @@ TEST(AuditStore, ReopeningCarriesTheChainOnFromWhereItStopped) {
     EXPECT_EQ(result.checkpoint->root_hash, audit::merkle_root(store->audit_leaf_hashes(1, 9, error)));
     expect_chain(all_entries(*store));
     store->close();
-    EXPECT_EQ(store::verify_audit_file(dir.database().string(), &store->audit_public_key()).status,
+    EXPECT_EQ(verify(dir, &store->audit_public_key()).status,
               audit::LogStatus::intact);
 }
 
-TEST(AuditStore, SqlCannotUpdateOrDeleteEntriesOrCheckpoints) {
+TEST_P(AuditStore, SqlCannotUpdateOrDeleteEntriesOrCheckpoints) {
     AuditTempDir dir;
     {
         auto store = open_audit_store(dir);
@@ -380,10 +442,10 @@ TEST(AuditStore, SqlCannotUpdateOrDeleteEntriesOrCheckpoints) {
     for (const char* sql :
          {"UPDATE audit_entries SET recipient = 'X' WHERE seq = 1", "DELETE FROM audit_entries WHERE seq = 2",
           "UPDATE audit_checkpoints SET tree_size = 1", "DELETE FROM audit_checkpoints"})
-        EXPECT_EQ(sql_error(dir.database(), sql), "the audit log is append-only") << sql;
+        EXPECT_EQ(sql_error(dir, sql), "the audit log is append-only") << sql;
 }
 
-TEST(AuditStore, TheAuditorsFiltersAndCursors) {
+TEST_P(AuditStore, TheAuditorsFiltersAndCursors) {
     AuditTempDir dir;
     auto store = open_audit_store(dir);
     ASSERT_TRUE(store);
@@ -455,7 +517,7 @@ TEST(AuditStore, TheAuditorsFiltersAndCursors) {
     EXPECT_EQ(store->find_audit_entries(q, error).size(), 60u);
 }
 
-TEST(AuditStore, ManyThreadsCommittingAtOnceGiveOneContiguousValidChain) {
+TEST_P(AuditStore, ManyThreadsCommittingAtOnceGiveOneContiguousValidChain) {
     AuditTempDir dir;
     auto store = open_audit_store(dir);
     ASSERT_TRUE(store);
@@ -518,7 +580,7 @@ TEST(AuditStore, ManyThreadsCommittingAtOnceGiveOneContiguousValidChain) {
     ASSERT_TRUE(latest);
     EXPECT_EQ(latest->tree_size, total);
     store->close();
-    const auto verdict = store::verify_audit_file(dir.database().string(), &store->audit_public_key());
+    const auto verdict = verify(dir, &store->audit_public_key());
     EXPECT_EQ(verdict.status, audit::LogStatus::intact) << verdict.line;
     EXPECT_EQ(verdict.entries, total);
 }

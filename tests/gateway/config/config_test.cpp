@@ -286,6 +286,18 @@ TEST(Load, ResolvesRelativePathsAgainstTheConfigFilesDirectory) {
     EXPECT_EQ(config->store.sqlite_directory, (etc.parent_path() / "var/store").string());
 }
 
+TEST(Load, TakesAPostgresqlStoreAndItsOutboxLease) {
+    const Config shared = accepted(config_text(R"({"plain_http": true})", R"("outbox_lease_seconds": 45)",
+                                               "postgresql://db.internal:5432/carebridge?user=gateway"),
+                                   "/etc/carebridge");
+    EXPECT_EQ(shared.store.postgresql_url, "postgresql://db.internal:5432/carebridge?user=gateway");
+    EXPECT_EQ(shared.store.sqlite_directory, "");  // the instance's own directory comes from --data
+    EXPECT_EQ(shared.store.outbox_lease, std::chrono::seconds(45));
+    const Config embedded = accepted(config_text(), "/etc/carebridge");
+    EXPECT_EQ(embedded.store.postgresql_url, "");
+    EXPECT_EQ(embedded.store.outbox_lease, std::chrono::seconds(120));
+}
+
 TEST(Load, KeepsAbsolutePathsAsTheyAre) {
     TempDirectory dir;
     const fs::path certificate = dir.write("server.pem", "certificate");
@@ -303,9 +315,9 @@ TEST(Load, KeepsAbsolutePathsAsTheyAre) {
 TEST(Refuse, AnUnknownTopLevelKey) {
     EXPECT_EQ(refusal(config_text(R"({"plain_http": true})", R"("listners": [])")),
               "listners: unknown key (expected one of schema, listener, threads, payload_retention_days, limits, store, "
-              "organisations, "
+              "outbox_lease_seconds, organisations, "
               "clients, certificate_clients, policy_version, routing_rules, agreements, minimisation_profiles, "
-              "glossary)");
+              "escalation, glossary)");
 }
 
 TEST(Refuse, AnUnknownNestedKey) {
@@ -476,12 +488,16 @@ TEST(Refuse, AKeyGivenTwice) {
 
 TEST(Refuse, AStoreItCannotUse) {
     const std::string_view plain = R"({"plain_http": true})";
-    EXPECT_EQ(refusal(config_text(plain, "", "postgresql://gateway@db/carebridge")),
-              "store: PostgreSQL is not supported yet; use \"sqlite:DIR\"");
+    // A password in the config would travel with every copy of it; libpq reads one from the environment.
+    EXPECT_EQ(refusal(config_text(plain, "", "postgresql://gateway:secret@db/carebridge")),
+              "store: the PostgreSQL URL holds a password; give it in PGPASSWORD or a PGPASSFILE instead");
+    EXPECT_EQ(refusal(config_text(plain, "", "postgresql://db/carebridge?user=gateway&password=secret")),
+              "store: the PostgreSQL URL holds a password; give it in PGPASSWORD or a PGPASSFILE instead");
     EXPECT_EQ(refusal(config_text(plain, "", "sqlite:")),
               "store: \"sqlite:\" needs a directory, e.g. \"sqlite:/var/lib/carebridge\"");
     EXPECT_EQ(refusal(config_text(plain, "", "/var/lib/carebridge")),
-              "store: \"/var/lib/carebridge\" is not a store this gateway knows; use \"sqlite:DIR\"");
+              "store: \"/var/lib/carebridge\" is not a store this gateway knows; use \"sqlite:DIR\" or "
+              "\"postgresql://…\"");
 }
 
 TEST(Refuse, TextThatIsNotJson) {

@@ -19,9 +19,12 @@
 #include <thread>
 #include <vector>
 
+#include "store/pg_connection.hpp"
+#include "store/pg_schema.hpp"
 #include "store/sqlite_schema.hpp"
 #include "store/store.hpp"
 #include "store/store_error.hpp"
+#include "support/postgres_server.hpp"
 
 namespace {
 
@@ -178,6 +181,83 @@ void execute_sql(const fs::path& database, const std::string& sql) {
     sqlite3_close(db);
 }
 
+// ---- the same suite against both backends ------------------------------------
+// Behaviour every store must have runs once on SQLite and once on a fresh
+// database of a real PostgreSQL server (support/postgres_server.hpp); what is
+// SQLite's alone (its file, its directory, its crash test) stays below as
+// plain tests.
+
+enum class Backend { sqlite, postgresql };
+
+std::string backend_name(const ::testing::TestParamInfo<Backend>& info) {
+    return info.param == Backend::sqlite ? "Sqlite" : "Postgresql";
+}
+
+// The options both backends share.
+struct StoreTweaks {
+    CommitObserver observer;
+    std::size_t max_batch = 512;
+    std::size_t max_queue = 65536;
+    std::size_t read_connections = 4;
+};
+
+class StoreTest : public ::testing::TestWithParam<Backend> {
+protected:
+    void SetUp() override {
+        if (!postgresql()) return;
+        std::string error;
+        auto* server = carebridge::testing::shared_postgres(error);
+        // Not a skip: install-deps.sh installs PostgreSQL, so a server that
+        // cannot start is a broken machine and must be seen.
+        ASSERT_TRUE(server) << "PostgreSQL must start for the PostgreSQL store's tests: " << error;
+        url_ = server->fresh_database(error);
+        ASSERT_TRUE(error.empty()) << error;
+    }
+
+    bool postgresql() const { return GetParam() == Backend::postgresql; }
+
+    std::unique_ptr<Store> open(const StoreTweaks& tweaks = {}) {
+        std::error_code error;
+        std::string message;
+        std::unique_ptr<Store> store;
+        if (postgresql()) {
+            PostgresqlOptions options;
+            options.url = url_;
+            options.audit_signing_key = (dir_.path() / "audit-signing-key.pem").string();
+            options.observer = tweaks.observer;
+            options.max_batch = tweaks.max_batch;
+            options.max_queue = tweaks.max_queue;
+            options.read_connections = tweaks.read_connections;
+            store = open_postgresql_store(options, error, message);
+        } else {
+            SqliteOptions options = options_for(dir_);
+            options.observer = tweaks.observer;
+            options.max_batch = tweaks.max_batch;
+            options.max_queue = tweaks.max_queue;
+            options.read_connections = tweaks.read_connections;
+            store = open_sqlite_store(options, error, message);
+        }
+        EXPECT_TRUE(store) << error.message() << ": " << message;
+        EXPECT_FALSE(error);
+        return store;
+    }
+
+    // One number from the database itself, not through the store under
+    // test; `sql` writes its parameter as $1, which both understand.
+    std::int64_t count(const std::string& sql, const std::string& parameter = {}) {
+        if (!postgresql()) return query_count(dir_.database(), sql, parameter);
+        std::string error;
+        const std::string text = carebridge::testing::postgres_query(url_, sql, error, parameter);
+        EXPECT_TRUE(error.empty()) << error;
+        return text.empty() ? -1 : std::stoll(text);
+    }
+
+    TempDir dir_;
+    std::string url_;
+};
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values(Backend::sqlite, Backend::postgresql), backend_name);
+
 TEST(SqliteStore, OpeningCreatesAnOwnerOnlyDirectoryAndFileInWalModeAtTheLatestSchema) {
     TempDir dir;
     auto store = open_store(options_for(dir));
@@ -201,9 +281,8 @@ TEST(SqliteStore, OpeningCreatesAnOwnerOnlyDirectoryAndFileInWalModeAtTheLatestS
               2);
 }
 
-TEST(SqliteStore, EveryFieldRoundTripsIncludingAPayloadWithNulBytes) {
-    TempDir dir;
-    auto store = open_store(options_for(dir));
+TEST_P(StoreTest, EveryFieldRoundTripsIncludingAPayloadWithNulBytes) {
+    auto store = open();
     ASSERT_TRUE(store);
 
     StoredMessage sent = message_with("0b5c3f4e-6a1d-4c8e-9f2a-1d2e3f4a5b6c", "trust", "key-1");
@@ -234,15 +313,14 @@ TEST(SqliteStore, EveryFieldRoundTripsIncludingAPayloadWithNulBytes) {
     EXPECT_EQ(found->outcome, sent.outcome);
     EXPECT_EQ(found->nhs_number, sent.nhs_number);
     EXPECT_EQ(found->referral_id, sent.referral_id);
-    EXPECT_EQ(query_count(dir.database(), "SELECT length(payload) FROM messages WHERE id = ?", sent.id), 22);
+    EXPECT_EQ(count("SELECT length(payload) FROM messages WHERE id = $1", sent.id), 22);
 
     EXPECT_FALSE(store->find_message("no-such-id", error));
     EXPECT_FALSE(error);
 }
 
-TEST(SqliteStore, AbsentOptionalFieldsAreStoredAsNullAndReadBackEmpty) {
-    TempDir dir;
-    auto store = open_store(options_for(dir));
+TEST_P(StoreTest, AbsentOptionalFieldsAreStoredAsNullAndReadBackEmpty) {
+    auto store = open();
     ASSERT_TRUE(store);
     StoredMessage sent = message_with("m-1");
     sent.nhs_number.clear();
@@ -257,31 +335,31 @@ TEST(SqliteStore, AbsentOptionalFieldsAreStoredAsNullAndReadBackEmpty) {
     EXPECT_EQ(found->nhs_number, "");
     EXPECT_EQ(found->referral_id, "");
     EXPECT_EQ(found->payload, "");
-    EXPECT_EQ(query_count(dir.database(),
-                          "SELECT count(*) FROM messages WHERE idempotency_key IS NULL AND nhs_number IS NULL "
+    EXPECT_EQ(count("SELECT count(*) FROM messages WHERE idempotency_key IS NULL AND nhs_number IS NULL "
                           "AND referral_id IS NULL AND payload IS NOT NULL"),
               1);
 }
 
-TEST(SqliteStore, ReopeningKeepsTheData) {
-    TempDir dir;
+TEST_P(StoreTest, ReopeningKeepsTheData) {
     {
-        auto store = open_store(options_for(dir));
+        auto store = open();
         ASSERT_TRUE(store);
         ASSERT_FALSE(commit_and_wait(*store, write_set_of({message_with("kept-1"), message_with("kept-2")})).error);
     }
-    auto store = open_store(options_for(dir));
+    auto store = open();
     ASSERT_TRUE(store);
     std::error_code error;
     EXPECT_TRUE(store->find_message("kept-1", error));
     EXPECT_TRUE(store->find_message("kept-2", error));
     EXPECT_FALSE(error);
-    EXPECT_EQ(query_count(dir.database(), "SELECT count(*) FROM schema_migrations"), sqlite_schema_version());
+    if (postgresql())
+        EXPECT_EQ(count("SELECT count(*) FROM schema_version"), postgresql_schema_version());
+    else
+        EXPECT_EQ(count("SELECT count(*) FROM schema_migrations"), sqlite_schema_version());
 }
 
-TEST(SqliteStore, ARepeatedIdempotencyKeyGetsTheOriginalIdAndOutcome) {
-    TempDir dir;
-    auto store = open_store(options_for(dir));
+TEST_P(StoreTest, ARepeatedIdempotencyKeyGetsTheOriginalIdAndOutcome) {
+    auto store = open();
     ASSERT_TRUE(store);
     StoredMessage original = message_with("original", "trust", "submit-42");
     original.outcome = R"({"resourceType":"OperationOutcome","issue":[{"severity":"warning"}]})";
@@ -298,15 +376,14 @@ TEST(SqliteStore, ARepeatedIdempotencyKeyGetsTheOriginalIdAndOutcome) {
 
     std::error_code error;
     EXPECT_FALSE(store->find_message("repeat", error));
-    EXPECT_EQ(query_count(dir.database(), "SELECT count(*) FROM messages WHERE idempotency_key = ?", "submit-42"), 1);
+    EXPECT_EQ(count("SELECT count(*) FROM messages WHERE idempotency_key = $1", "submit-42"), 1);
 }
 
-TEST(SqliteStore, ARepeatedKeyInsideOneTransactionStoresOneRow) {
-    TempDir dir;
+TEST_P(StoreTest, ARepeatedKeyInsideOneTransactionStoresOneRow) {
     CommitCounts counts;
-    SqliteOptions options = options_for(dir);
+    StoreTweaks options;
     options.observer = counts.observer();
-    auto store = open_store(options);
+    auto store = open(options);
     ASSERT_TRUE(store);
 
     Gate gate;
@@ -326,16 +403,15 @@ TEST(SqliteStore, ARepeatedKeyInsideOneTransactionStoresOneRow) {
     EXPECT_TRUE(repeated.messages[0].duplicate);
     EXPECT_EQ(repeated.messages[0].id, "first");
     EXPECT_EQ(repeated.messages[0].outcome, "first's outcome");
-    EXPECT_EQ(query_count(dir.database(), "SELECT count(*) FROM messages WHERE idempotency_key = ?", "same-key"), 1);
+    EXPECT_EQ(count("SELECT count(*) FROM messages WHERE idempotency_key = $1", "same-key"), 1);
 
     store->close();
     EXPECT_EQ(counts.transactions.load(), 2u);  // the held one, then both repeats together
     EXPECT_EQ(counts.largest.load(), 2u);
 }
 
-TEST(SqliteStore, DifferentSendersMayUseTheSameKey) {
-    TempDir dir;
-    auto store = open_store(options_for(dir));
+TEST_P(StoreTest, DifferentSendersMayUseTheSameKey) {
+    auto store = open();
     ASSERT_TRUE(store);
     CommitResult trust = commit_and_wait(*store, write_set_of({message_with("from-trust", "trust", "k-1")}));
     CommitResult council = commit_and_wait(*store, write_set_of({message_with("from-council", "council", "k-1")}));
@@ -343,15 +419,14 @@ TEST(SqliteStore, DifferentSendersMayUseTheSameKey) {
     ASSERT_FALSE(council.error);
     EXPECT_FALSE(council.messages[0].duplicate);
     EXPECT_EQ(council.messages[0].id, "from-council");
-    EXPECT_EQ(query_count(dir.database(), "SELECT count(*) FROM messages WHERE idempotency_key = ?", "k-1"), 2);
+    EXPECT_EQ(count("SELECT count(*) FROM messages WHERE idempotency_key = $1", "k-1"), 2);
 }
 
-TEST(SqliteStore, AFailingWriteSetRollsBackAloneAndTheOthersInItsTransactionCommit) {
-    TempDir dir;
+TEST_P(StoreTest, AFailingWriteSetRollsBackAloneAndTheOthersInItsTransactionCommit) {
     CommitCounts counts;
-    SqliteOptions options = options_for(dir);
+    StoreTweaks options;
     options.observer = counts.observer();
-    auto store = open_store(options);
+    auto store = open(options);
     ASSERT_TRUE(store);
 
     Gate gate;
@@ -368,10 +443,17 @@ TEST(SqliteStore, AFailingWriteSetRollsBackAloneAndTheOthersInItsTransactionComm
     CommitResult failed = failing.get();
     EXPECT_FALSE(after.get().error);
     ASSERT_TRUE(failed.error);
-    EXPECT_EQ(failed.error.category(), sqlite_category());
-    EXPECT_EQ(failed.error.value() & 0xff, SQLITE_CONSTRAINT);
-    EXPECT_NE(failed.error_message.find("message 2 of 2"), std::string::npos) << failed.error_message;
-    EXPECT_NE(failed.error_message.find("messages.id"), std::string::npos) << failed.error_message;
+    if (postgresql()) {
+        EXPECT_EQ(failed.error.category(), postgresql_category());
+        EXPECT_EQ(failed.error.value(), sqlstate_code(unique_violation));
+        EXPECT_NE(failed.error_message.find("message 2 of 2"), std::string::npos) << failed.error_message;
+        EXPECT_NE(failed.error_message.find("messages_id_key"), std::string::npos) << failed.error_message;
+    } else {
+        EXPECT_EQ(failed.error.category(), sqlite_category());
+        EXPECT_EQ(failed.error.value() & 0xff, SQLITE_CONSTRAINT);
+        EXPECT_NE(failed.error_message.find("message 2 of 2"), std::string::npos) << failed.error_message;
+        EXPECT_NE(failed.error_message.find("messages.id"), std::string::npos) << failed.error_message;
+    }
     EXPECT_TRUE(failed.messages.empty());
 
     std::error_code error;
@@ -383,14 +465,13 @@ TEST(SqliteStore, AFailingWriteSetRollsBackAloneAndTheOthersInItsTransactionComm
     EXPECT_EQ(counts.largest.load(), 3u);
 }
 
-TEST(SqliteStore, ManyThreadsCommittingAtOnceAreGroupedIntoFewerTransactions) {
+TEST_P(StoreTest, ManyThreadsCommittingAtOnceAreGroupedIntoFewerTransactions) {
     constexpr int threads = 16;
     constexpr int per_thread = 200;
-    TempDir dir;
     CommitCounts counts;
-    SqliteOptions options = options_for(dir);
+    StoreTweaks options;
     options.observer = counts.observer();
-    auto store = open_store(options);
+    auto store = open(options);
     ASSERT_TRUE(store);
 
     // The writer waits in the first callback until every thread has queued,
@@ -425,17 +506,16 @@ TEST(SqliteStore, ManyThreadsCommittingAtOnceAreGroupedIntoFewerTransactions) {
     EXPECT_EQ(failed, 0);
     store->close();
 
-    EXPECT_EQ(query_count(dir.database(), "SELECT count(*) FROM messages"), threads * per_thread + 1);
+    EXPECT_EQ(count("SELECT count(*) FROM messages"), threads * per_thread + 1);
     EXPECT_EQ(counts.write_sets.load(), static_cast<std::size_t>(threads * per_thread + 1));
     EXPECT_LT(counts.transactions.load(), counts.write_sets.load());
     EXPECT_LE(counts.largest.load(), options.max_batch);
 }
 
-TEST(SqliteStore, ConcurrentReadersFindWhatWasCommitted) {
-    TempDir dir;
-    SqliteOptions options = options_for(dir);
+TEST_P(StoreTest, ConcurrentReadersFindWhatWasCommitted) {
+    StoreTweaks options;
     options.read_connections = 2;
-    auto store = open_store(options);
+    auto store = open(options);
     ASSERT_TRUE(store);
     for (int i = 0; i < 20; ++i) {
         ASSERT_FALSE(commit_and_wait(*store, write_set_of({message_with("read-" + std::to_string(i))})).error);
@@ -454,11 +534,10 @@ TEST(SqliteStore, ConcurrentReadersFindWhatWasCommitted) {
     EXPECT_EQ(found.load(), 8 * 20);
 }
 
-TEST(SqliteStore, PastMaxQueueACommitFailsAtOnce) {
-    TempDir dir;
-    SqliteOptions options = options_for(dir);
+TEST_P(StoreTest, PastMaxQueueACommitFailsAtOnce) {
+    StoreTweaks options;
     options.max_queue = 4;
-    auto store = open_store(options);
+    auto store = open(options);
     ASSERT_TRUE(store);
 
     Gate gate;
@@ -528,9 +607,8 @@ TEST(SqliteStore, ADirectoryThatCannotBeCreatedIsRefused) {
     EXPECT_FALSE(message.empty());
 }
 
-TEST(SqliteStore, CloseCommitsEverythingQueuedAndLaterCommitsFailAtOnce) {
-    TempDir dir;
-    auto store = open_store(options_for(dir));
+TEST_P(StoreTest, CloseCommitsEverythingQueuedAndLaterCommitsFailAtOnce) {
+    auto store = open();
     ASSERT_TRUE(store);
     std::atomic<int> succeeded{0};
     for (int i = 0; i < 100; ++i) {
@@ -551,7 +629,7 @@ TEST(SqliteStore, CloseCommitsEverythingQueuedAndLaterCommitsFailAtOnce) {
     store->close();  // idempotent
     store.reset();
 
-    EXPECT_EQ(query_count(dir.database(), "SELECT count(*) FROM messages"), 100);
+    EXPECT_EQ(count("SELECT count(*) FROM messages"), 100);
 }
 
 // A child process commits in a loop and reports each id once its callback
