@@ -5,6 +5,7 @@
 #   http_body_size.png    req/s and p99 against body size, carebridge beside nginx
 #   carenotes_scaling.png stream time and peak RSS against export size
 #   audit_scaling.png     append rate and `audit verify` time against log size
+#   postgresql.png        req/s and p99 against gateway instances on one PostgreSQL, SQLite beside
 # A curve whose TSV is missing (a section not run) is skipped.
 # Usage: bench/plot.sh RESULTS_DIR
 set -euo pipefail
@@ -97,5 +98,35 @@ set ylabel 'audit verify: seconds (median, range)'; set logscale y; set yrange [
 plot '$dir/audit_scaling.tsv' using 1:7:8:9 skip 1 with yerrorlines
 unset multiplot
 EOF
+fi
+if [ -f "$dir/postgresql_curve.tsv" ]; then
+  # One file per store and connection count: a PostgreSQL line over the instances, the
+  # SQLite gateway as a point at one instance in the same colour.
+  awk -F'\t' -v base="$dir/postgresql_curve.tsv" 'NR > 1 { print > (base "." ($1 == "sqlite" ? "sqlite" : "pg") "." $3) }' \
+    "$dir/postgresql_curve.tsv"
+  plots_rate= plots_p99= colour=0
+  for c in $(awk -F'\t' 'NR > 1 { print $3 }' "$dir/postgresql_curve.tsv" | sort -nu); do
+    colour=$((colour + 1))
+    if [ -f "$dir/postgresql_curve.tsv.pg.$c" ]; then
+      plots_rate+="'$dir/postgresql_curve.tsv.pg.$c' using 2:4:5:6 with yerrorlines lc $colour title 'PostgreSQL, $c conn.', "
+      plots_p99+="'$dir/postgresql_curve.tsv.pg.$c' using 2:7:8:9 with yerrorlines lc $colour title 'PostgreSQL, $c conn.', "
+    fi
+    if [ -f "$dir/postgresql_curve.tsv.sqlite.$c" ]; then
+      plots_rate+="'$dir/postgresql_curve.tsv.sqlite.$c' using 2:4:5:6 with yerrorbars lc $colour pt 7 title 'SQLite, $c conn.', "
+      plots_p99+="'$dir/postgresql_curve.tsv.sqlite.$c' using 2:7:8:9 with yerrorbars lc $colour pt 7 title 'SQLite, $c conn.', "
+    fi
+  done
+  draw <<EOF
+$common
+set output '$dir/postgresql.png'
+set multiplot layout 1,2 title "HTTPS POST of the golden FHIR Bundle: gateway instances on one PostgreSQL (servers on one core), median and range"
+set xlabel 'gateway instances'; set xrange [0.5:3.5]; set xtics 1; set key top right
+set ylabel 'requests/s (all instances)'; set yrange [0:*]
+plot ${plots_rate%, }
+set ylabel 'p99 latency (ms)'
+plot ${plots_p99%, }
+unset multiplot
+EOF
+  rm -f "$dir"/postgresql_curve.tsv.*
 fi
 ls "$dir"/*.png 2>/dev/null | sed 's/^/plot: /' || true

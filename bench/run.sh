@@ -8,19 +8,23 @@
 #   3. HTTPS intake against nginx's fixed 201 (the ceiling) and a Node FHIR server
 #      (node-fhir-server-core), 1–256 connections (bench/http/intake.sh)
 #   4. the body-size curve, 1 KB – 1 MB, against nginx
-#   5. care-notes export size against time and peak RSS (bench/carenotes_memory)
-#   6. audit append rate and `audit verify` time against log size (bench/audit_verify)
+#   5. scale-out: 1, 2 and 3 gateway instances on one PostgreSQL database beside one on
+#      SQLite, each store's audit log verified afterwards (bench/http/postgresql.sh)
+#   6. care-notes export size against time and peak RSS (bench/carenotes_memory)
+#   7. audit append rate and `audit verify` time against log size (bench/audit_verify)
 # then draws the curves (bench/plot.sh, PNG in bench/results/) and writes the
 # summary into bench/RESULTS.md between its generated-section markers.
 # Every load goes to 127.0.0.1 only, is bounded in requests and time, and stops by itself.
 #
 # Usage: bench/run.sh [--quick | --smoke] [--only SECTION] [--profile]
 #   (default)  the full run: 5 runs of everything, median and range; 10 MB → 1 GB exports,
-#              audit logs to 1 000 000 entries (about 40 minutes on 2 cores)
+#              audit logs to 1 000 000 entries (about 55 minutes on 2 cores)
 #   --quick    the same sections, smaller and fewer runs (under 3 minutes once built)
 #   --smoke    every section with a tiny bounded load, only to prove it works (seconds once
 #              built); figures go to a temporary directory, bench/RESULTS.md is untouched
-#   --only     run one section: mappers, translate, http, body, carenotes, audit
+#   --only     run one section: mappers, translate, http, body, postgresql, carenotes, audit
+#              (--only postgresql in a full or quick run also puts its table into bench/RESULTS.md,
+#              leaving the other sections' figures as they are)
 #   --profile  also profile the gateway's intake under callgrind (bench/http/profile.sh)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,7 +36,7 @@ while [ $# -gt 0 ]; do
     --smoke) mode=smoke ;;
     --only) only=$2; shift ;;
     --profile) profile=yes ;;
-    *) echo "usage: bench/run.sh [--quick | --smoke] [--only mappers|translate|http|body|carenotes|audit] [--profile]" >&2; exit 2 ;;
+    *) echo "usage: bench/run.sh [--quick | --smoke] [--only mappers|translate|http|body|postgresql|carenotes|audit] [--profile]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -59,13 +63,13 @@ case $mode in
   full)
     results=bench/results mapper_args=(--benchmark_repetitions=5)
     translate_args=(--runs 5 --seconds 2)
-    intake_args=() body_args=(--runs 5 --connections 16)
+    intake_args=() body_args=(--runs 5 --connections 16) postgresql_args=()
     carenotes_args=(--runs 5 1720 17200 172000) audit_args=(--runs 5 --sizes 10000,100000,1000000) ;;
   quick)
     results=bench/results mapper_args=(--benchmark_repetitions=3 --benchmark_min_time=0.02)
     mapper_args+=('--benchmark_filter=-(BM_CarenotesStream|BM_Libxml2ReaderPassExport)')
     translate_args=(--runs 3 --seconds 0.5)
-    intake_args=(--quick --idle 100) body_args=(--quick --runs 1 --connections 16)
+    intake_args=(--quick --idle 100) body_args=(--quick --runs 1 --connections 16) postgresql_args=(--quick)
     carenotes_args=(--runs 3 1720 5160 17200) audit_args=(--runs 3 --sizes 10000,50000) ;;
   smoke)
     results=$(mktemp -d "${TMPDIR:-/tmp}/carebridge-bench-smoke.XXXXXX")
@@ -73,7 +77,7 @@ case $mode in
     mapper_args=(--benchmark_repetitions=1 --benchmark_min_time=0.005)
     mapper_args+=('--benchmark_filter=-(BM_CarenotesStream|BM_Libxml2ReaderPassExport)')
     translate_args=(--runs 1 --seconds 0.2)
-    intake_args=(--smoke --idle 50) body_args=(--smoke --connections 4)
+    intake_args=(--smoke --idle 50) body_args=(--smoke --connections 4) postgresql_args=(--smoke)
     carenotes_args=(--runs 1 200) audit_args=(--runs 1 --sizes 1000) ;;
 esac
 mkdir -p "$results"
@@ -116,6 +120,11 @@ if section body; then
   rm -rf "$bodies_dir"
 fi
 
+if section postgresql; then
+  echo "== HTTPS intake on PostgreSQL: 1, 2, 3 gateway instances on one database, beside SQLite"
+  bench/http/postgresql.sh "${postgresql_args[@]}" --bin "$release/gateway/carebridge" --results "$results/postgresql"
+fi
+
 if section carenotes; then
   echo "== care-notes export size against stream time and peak RSS (core 0)"
   taskset -c 0 "$release/bench/carenotes_memory" --tsv "$results/carenotes_scaling.tsv" "${carenotes_args[@]}" \
@@ -133,5 +142,10 @@ python3 bench/summarise.py "$results" "$mode" > "$results/summary.md"
 if [ "$mode" != smoke ] && [ -z "$only" ]; then
   python3 bench/summarise.py --into bench/RESULTS.md "$results/summary.md"
   echo "bench/run.sh: the generated section of bench/RESULTS.md is updated"
+elif [ "$mode" != smoke ] && [ "$only" = postgresql ]; then
+  # Its figures stand alone (no target of another section reads them), so they can replace
+  # their own table without mixing this run's mode into the other sections.
+  python3 bench/summarise.py --into bench/RESULTS.md "$results/summary.md" --section postgresql
+  echo "bench/run.sh: the PostgreSQL table in the generated section of bench/RESULTS.md is updated"
 fi
 echo "bench/run.sh: $mode run done in $(( $(date +%s) - built )) s after the build ($(( built - started )) s to install and build)"

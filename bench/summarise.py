@@ -6,6 +6,12 @@ beside its peer in the same run), then every section's table.
 Usage: summarise.py RESULTS_DIR MODE          prints the summary
        summarise.py --into RESULTS_MD SUMMARY  puts SUMMARY between the generated-section
                                                markers of RESULTS_MD (added at the end if absent)
+       summarise.py --into RESULTS_MD SUMMARY --section NAME
+                                               replaces only section NAME's block (its
+                                               "<!-- section: NAME -->" marker up to the next one
+                                               or the curves) in the generated section, or adds it
+                                               before the curves: a run of one section that
+                                               leaves the others' figures alone
 """
 import csv
 import json
@@ -17,13 +23,49 @@ BEGIN = "<!-- bench/run.sh: generated section, rewritten by every full or quick 
 END = "<!-- bench/run.sh: end of generated section -->"
 
 
-def into(results_md, summary_path):
+CURVES = "### Curves"
+# A section that draws its own curve shows it in its block, not in the list of curves.
+SECTION_PNG = {"postgresql": "postgresql.png"}
+
+
+def section_marker(name):
+    return f"<!-- section: {name} -->"
+
+
+def block_span(text, name, start=0, stop=None):
+    """(begin, end) of section NAME's block in text[start:stop], or None: from its marker to
+    the next section's marker, the curves, or stop."""
+    stop = len(text) if stop is None else stop
+    at = text.find(section_marker(name), start, stop)
+    if at < 0:
+        return None
+    ends = [i for i in (text.find("<!-- section: ", at + 1, stop), text.find(CURVES, at, stop)) if i >= 0]
+    return at, min(ends + [stop])
+
+
+def into(results_md, summary_path, section=None):
     text = open(results_md).read()
-    block = BEGIN + "\n" + open(summary_path).read().rstrip() + "\n" + END
-    if BEGIN in text and END in text:
-        text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END):]
+    summary = open(summary_path).read()
+    if section is None:
+        block = BEGIN + "\n" + summary.rstrip() + "\n" + END
+        if BEGIN in text and END in text:
+            text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END):]
+        else:
+            text = text.rstrip() + "\n\n" + block + "\n"
     else:
-        text = text.rstrip() + "\n\n" + block + "\n"
+        span = block_span(summary, section)
+        if span is None:
+            sys.exit(f"summarise.py: {summary_path} has no section {section}")
+        block = summary[span[0]:span[1]].rstrip() + "\n\n"
+        if BEGIN not in text or END not in text:
+            text = text.rstrip() + "\n\n" + BEGIN + "\n" + END + "\n"
+        begin, end = text.index(BEGIN), text.index(END)
+        old = block_span(text, section, begin, end)
+        if old is None:
+            curves = text.find(CURVES, begin, end)
+            at = curves if curves >= 0 else end
+            old = (at, at)
+        text = text[: old[0]] + block + text[old[1]:]
     with open(results_md, "w") as out:
         out.write(text)
 
@@ -55,6 +97,11 @@ def mapper_medians(path):
         elif name not in found:
             found[name] = (b["cpu_time"] * scale[b["time_unit"]], b.get("bytes_per_second", 0))
     return {k: (v[0], v[1], cvs.get(k)) for k, v in found.items()}
+
+
+# bench/run.sh's section that writes each file.
+SECTION_OF = {"translate_peers.md": "translate", "http_intake.md": "http", "http_body_size.md": "body",
+              "postgresql.md": "postgresql", "carenotes_scaling.md": "carenotes", "audit_scaling.md": "audit"}
 
 
 def fmt_time(seconds):
@@ -142,6 +189,7 @@ def main(results, mode):
         say("")
     for title, name in (("Peer translator", "translate_peers.md"), ("HTTPS intake beside nginx and Node", "http_intake.md"),
                         ("HTTPS intake by body size", "http_body_size.md"),
+                        ("HTTPS intake on PostgreSQL, several instances", "postgresql.md"),
                         ("Care-notes export size against time and memory", "carenotes_scaling.md"),
                         ("Audit log size against append rate and verify time", "audit_scaling.md")):
         text = read(os.path.join(results, name))
@@ -151,11 +199,16 @@ def main(results, mode):
         if lines and lines[0].startswith("# "):
             title = lines[0][2:]  # the section's own title says more (mode, runs, sizes)
             lines = lines[1:]
+        section = SECTION_OF[name]
+        say(section_marker(section))
         say(f"### {title}\n")
         say("\n".join(lines).strip() + "\n")
-    pngs = sorted(f for f in os.listdir(results) if f.endswith(".png"))
+        png = SECTION_PNG.get(section)
+        if png and os.path.exists(os.path.join(results, png)):
+            say(f"![{png}](results/{png})\n")
+    pngs = sorted(f for f in os.listdir(results) if f.endswith(".png") and f not in SECTION_PNG.values())
     if pngs:
-        say("### Curves\n")
+        say(CURVES + "\n")
         for p in pngs:
             say(f"![{p}](results/{p})")
         say("")
@@ -164,6 +217,6 @@ def main(results, mode):
 
 if __name__ == "__main__":
     if sys.argv[1] == "--into":
-        into(sys.argv[2], sys.argv[3])
+        into(sys.argv[2], sys.argv[3], sys.argv[5] if len(sys.argv) > 5 and sys.argv[4] == "--section" else None)
     else:
         main(sys.argv[1], sys.argv[2])

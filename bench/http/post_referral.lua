@@ -7,6 +7,10 @@
 --   TOKEN      the bearer token of a submitter
 --   RUN_ID     unique per wrk run, so keys never repeat across runs on one store
 -- At the end it prints one line, "wrk-result key=value ...", for bench/http/intake.sh.
+-- With WRK_QUANTILES=FILE in the environment it also writes its latency quantiles
+-- there, at every 0.1 % ("PERCENT MICROSECONDS" per line), so the latencies of several
+-- wrk processes loading one system together can be merged (bench/http/postgresql.sh):
+-- percentiles themselves do not add up.
 
 local threads_made = 0
 
@@ -50,4 +54,13 @@ function done(summary, latency, requests)
     summary.requests, summary.duration, summary.bytes,
     latency:percentile(50), latency:percentile(90), latency:percentile(99), latency:percentile(99.9),
     latency.max, latency.mean, e.connect, e.read, e.write, e.timeout, e.status))
+  -- done() runs in wrk's main Lua state, where init() never ran: hence the environment.
+  local quantiles_file = os.getenv("WRK_QUANTILES")
+  if quantiles_file and summary.requests > 0 then
+    local out = assert(io.open(quantiles_file, "w"), "cannot write " .. quantiles_file)
+    for i = 1, 1000 do
+      out:write(string.format("%.1f %d\n", i / 10, latency:percentile(i / 10)))
+    end
+    out:close()
+  end
 end
