@@ -81,13 +81,20 @@ case $mode in
     carenotes_args=(--runs 1 200) audit_args=(--runs 1 --sizes 1000) ;;
 esac
 mkdir -p "$results"
+# A run of one section leaves the last full run's machine.txt and summary.md in
+# bench/results as they are (their figures are still the other sections'); its own go to a temp dir.
+meta=$results
+if [ -n "$only" ] && [ "$mode" != smoke ]; then
+  meta=$(mktemp -d "${TMPDIR:-/tmp}/carebridge-bench-meta.XXXXXX")
+  trap 'rm -rf "$meta"' EXIT
+fi
 echo "bench/run.sh: $mode run, figures in $results"
 
 {
   echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
   echo "date: $(date -u +%Y-%m-%dT%H:%MZ)  commit: $(git rev-parse --short HEAD 2>/dev/null || echo none)$(git diff --quiet HEAD -- gateway mappers 2>/dev/null || echo ' + uncommitted changes to the code measured')"
   echo "mode: $mode; load $(cat /proc/loadavg | cut -d' ' -f1-3) (other sessions share this machine)"
-} | tee "$results/machine.txt"
+} | tee "$meta/machine.txt"
 
 if section mappers; then
   echo "== mappers (Google Benchmark, core 0)"
@@ -138,14 +145,14 @@ fi
 
 section plots || true
 bench/plot.sh "$results"
-python3 bench/summarise.py "$results" "$mode" > "$results/summary.md"
+python3 bench/summarise.py "$results" "$mode" > "$meta/summary.md"
 if [ "$mode" != smoke ] && [ -z "$only" ]; then
   python3 bench/summarise.py --into bench/RESULTS.md "$results/summary.md"
   echo "bench/run.sh: the generated section of bench/RESULTS.md is updated"
 elif [ "$mode" != smoke ] && [ "$only" = postgresql ]; then
   # Its figures stand alone (no target of another section reads them), so they can replace
   # their own table without mixing this run's mode into the other sections.
-  python3 bench/summarise.py --into bench/RESULTS.md "$results/summary.md" --section postgresql
+  python3 bench/summarise.py --into bench/RESULTS.md "$meta/summary.md" --section postgresql
   echo "bench/run.sh: the PostgreSQL table in the generated section of bench/RESULTS.md is updated"
 fi
 echo "bench/run.sh: $mode run done in $(( $(date +%s) - built )) s after the build ($(( built - started )) s to install and build)"
