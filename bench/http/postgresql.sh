@@ -146,7 +146,7 @@ done
 pg_sql() {
   "$pg_bin/psql" -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pg_port" -U carebridge -d "${2:-postgres}" -c "$1"
 }
-pg_settings=$(pg_sql "SELECT string_agg(name || '=' || setting || coalesce(unit, ''), ', ' ORDER BY name) FROM pg_settings
+pg_settings=$(pg_sql "SELECT string_agg(name || '=' || current_setting(name), ', ' ORDER BY name) FROM pg_settings
   WHERE name IN ('fsync', 'synchronous_commit', 'wal_sync_method', 'full_page_writes', 'shared_buffers', 'commit_delay', 'max_wal_size')")
 pg_version=$(pg_sql "SHOW server_version" | cut -d' ' -f1)
 
