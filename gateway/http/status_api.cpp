@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <array>
+#include <memory>
+#include <mutex>
 #include <set>
 #include <utility>
 
@@ -15,6 +17,7 @@
 #include "fhir/partnership.hpp"
 #include "fhir/uk_core.hpp"
 #include "http/pipeline.hpp"
+#include "store/store_error.hpp"
 
 namespace carebridge::gateway::http {
 namespace {
@@ -537,6 +540,46 @@ void post_status(const Request& request, const Principal& principal, std::string
     });
 }
 
+// The configured wait in the words an originator reads: "4 hours", "90 minutes", "30 seconds".
+std::string describe_wait(std::chrono::seconds wait) {
+    const auto count = wait.count();
+    const auto in = [count](long long unit, const char* one, const char* many) {
+        const long long n = count / unit;
+        return std::to_string(n) + " " + (n == 1 ? one : many);
+    };
+    if (count >= 3600 && count % 3600 == 0) return in(3600, "hour", "hours");
+    if (count >= 60 && count % 60 == 0) return in(60, "minute", "minutes");
+    return in(1, "second", "seconds");
+}
+
+// One round's commits: `done` runs once, after the last of them reports.
+struct EscalationRound {
+    std::mutex mutex;
+    std::size_t waiting = 0;
+    std::size_t escalated = 0;
+    bool failed = false;
+    EscalationsDone done;
+    std::function<void()> queued;
+
+    // A commit reported; `fired` when it escalated a referral.
+    void report(bool fired, bool store_failed) {
+        EscalationsDone finish;
+        std::size_t total = 0;
+        bool any_failed = false;
+        {
+            std::lock_guard lock(mutex);
+            if (fired) ++escalated;
+            if (store_failed) failed = true;
+            if (--waiting > 0) return;
+            finish = std::move(done);
+            total = escalated;
+            any_failed = failed;
+        }
+        if (total > 0 && queued) queued();
+        if (finish) finish(total, any_failed);
+    }
+};
+
 void escalate_overdue(const StatusApi& api, std::chrono::system_clock::time_point now, EscalationsDone done) {
     const auto finish = [&done](std::size_t escalated, bool failed) {
         if (done) done(escalated, failed);
@@ -549,21 +592,31 @@ void escalate_overdue(const StatusApi& api, std::chrono::system_clock::time_poin
     if (error) return finish(0, true);
     if (due.empty()) return finish(0, false);
 
-    store::WriteSet writes;
-    std::size_t escalated = 0;
-    const std::string waited = std::to_string(config.red_escalation_after.count() / 60) + " minutes";
+    // Each escalation is its own write set that fires its timer, so one the
+    // store refuses (another instance on the same database fired it, or the
+    // referral was taken on since it was read here) drops that one alone.
+    store::WriteSet not_needed;
+    std::vector<store::WriteSet> escalations;
+    const std::string waited = describe_wait(config.red_escalation_after);
     for (const store::EscalationTimer& timer : due) {
-        writes.escalation_timers_done.push_back(timer.message_id);
         const auto message = api.store.find_message(timer.message_id, error);
         if (error) return finish(0, true);
-        if (!message) continue;
+        if (!message) {
+            not_needed.escalation_timers_done.push_back(timer.message_id);
+            continue;
+        }
         auto history = api.store.referral_history(message->id, error);
         if (error) return finish(0, true);
         const bool taken = std::any_of(history.begin(), history.end(), [](const store::HistoryEntry& h) {
             return std::find(taken_on.begin(), taken_on.end(), h.status) != taken_on.end();
         });
-        if (taken) continue;
+        if (taken) {
+            not_needed.escalation_timers_done.push_back(timer.message_id);
+            continue;
+        }
 
+        store::WriteSet writes;
+        writes.escalation_timers_fired.push_back(timer.message_id);
         store::HistoryEntry step;
         step.message_id = message->id;
         step.organisation = std::string(gateway_actor);
@@ -589,13 +642,22 @@ void escalate_overdue(const StatusApi& api, std::chrono::system_clock::time_poin
                        .add("notified", told_ods)
                        .text();
         writes.audit.push_back(std::move(e));
-        ++escalated;
+        escalations.push_back(std::move(writes));
     }
-    api.store.commit(std::move(writes), [escalated, queued = api.queued, done = std::move(done)](
-                                            store::CommitResult result) mutable {
-        if (!result.error && escalated > 0 && queued) queued();
-        if (done) done(result.error ? 0 : escalated, static_cast<bool>(result.error));
-    });
+
+    auto round = std::make_shared<EscalationRound>();
+    round->waiting = escalations.size() + (not_needed.escalation_timers_done.empty() ? 0 : 1);
+    round->done = std::move(done);
+    round->queued = api.queued;
+    if (!not_needed.escalation_timers_done.empty())
+        api.store.commit(std::move(not_needed), [round](store::CommitResult result) {
+            round->report(false, static_cast<bool>(result.error));
+        });
+    for (store::WriteSet& writes : escalations)
+        api.store.commit(std::move(writes), [round](store::CommitResult result) {
+            const bool refused = result.error == store::StoreErrc::escalation_not_pending;
+            round->report(!result.error, result.error && !refused);
+        });
 }
 
 void read_history(const Request&, const Principal& principal, std::string_view message_id, const StatusApi& api,

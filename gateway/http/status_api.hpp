@@ -95,7 +95,8 @@ void post_status(const Request& request, const Principal& principal, std::string
 // `now` whose referral no recipient has taken on (accepted, contacted,
 // completed, discharged) gets an "escalated" step in its history, a status
 // notice to its originator and a status_changed audit entry, all in one
-// commit; a timer is never fired twice. Reads the store on the caller's
+// commit; a timer is never fired twice, even by two instances on one
+// database (the store refuses a second firing). Reads the store on the caller's
 // thread; `done` gets how many were escalated and whether the store failed.
 using EscalationsDone = std::function<void(std::size_t escalated, bool failed)>;
 void escalate_overdue(const StatusApi& api, std::chrono::system_clock::time_point now, EscalationsDone done);

@@ -260,6 +260,11 @@ std::error_code PostgresqlStore::open_writer(std::shared_ptr<const audit::Signin
     if ((error = writer_.prepare("escalation_done",
                                  "UPDATE escalation_timers SET state = 'done' WHERE message_id = $1", message)))
         return error;
+    if ((error = writer_.prepare("escalation_fire",
+                                 "UPDATE escalation_timers SET state = 'done' WHERE message_id = $1 AND state = 'pending' "
+                                 "RETURNING message_id",
+                                 message)))
+        return error;
     if ((error = outbox_.prepare(writer_, message))) return error;
     return audit_.prepare(writer_, std::move(key), message);
 }
@@ -541,6 +546,21 @@ std::error_code PostgresqlStore::set_escalation_timers(const WriteSet& writes,
         if (error) {
             message = "cannot end an escalation timer: " + message;
             return error;
+        }
+    }
+    // Row locks order two instances firing one timer: the second waits for
+    // the first's commit, then finds the timer no longer pending.
+    for (const std::string& id : writes.escalation_timers_fired) {
+        Params params;
+        params.text(id);
+        Result fired = writer_.run("escalation_fire", params, error, message);
+        if (error) {
+            message = "cannot fire an escalation timer: " + message;
+            return error;
+        }
+        if (PQntuples(fired.get()) != 1) {
+            message = "an escalation timer has already fired or ended";
+            return make_error_code(StoreErrc::escalation_not_pending);
         }
     }
     return {};

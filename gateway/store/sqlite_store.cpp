@@ -525,7 +525,9 @@ std::error_code SqliteStore::insert_history(const std::vector<HistoryEntry>& his
 std::error_code SqliteStore::set_escalation_timers(const WriteSet& writes,
                                                    const std::vector<std::string_view>& repeated,
                                                    std::string& message) {
-    if (writes.escalation_timers.empty() && writes.escalation_timers_done.empty()) return {};
+    if (writes.escalation_timers.empty() && writes.escalation_timers_done.empty() &&
+        writes.escalation_timers_fired.empty())
+        return {};
     sqlite3* db = writer_db_.get();
     std::error_code error;
     if (!writes.escalation_timers.empty()) {
@@ -555,6 +557,24 @@ std::error_code SqliteStore::set_escalation_timers(const WriteSet& writes,
             if (use->step() != SQLITE_DONE) {
                 message = std::string("cannot end an escalation timer: ") + sqlite3_errmsg(db);
                 return last_error(db);
+            }
+        }
+    }
+    if (!writes.escalation_timers_fired.empty()) {
+        Statement fire = Statement::prepare(
+            db, "UPDATE escalation_timers SET state = 'done' WHERE message_id = ?1 AND state = 'pending'", error,
+            message);
+        if (error) return error;
+        for (const std::string& id : writes.escalation_timers_fired) {
+            StatementUse use(fire);
+            use->bind_text(1, id);
+            if (use->step() != SQLITE_DONE) {
+                message = std::string("cannot fire an escalation timer: ") + sqlite3_errmsg(db);
+                return last_error(db);
+            }
+            if (sqlite3_changes(db) != 1) {
+                message = "an escalation timer has already fired or ended";
+                return make_error_code(StoreErrc::escalation_not_pending);
             }
         }
     }

@@ -132,8 +132,16 @@ struct WriteSet {
     // Escalation timers to set, one per message at most; a timer whose
     // message turns out an idempotent repeat is left out, as its outbox rows are.
     std::vector<EscalationTimer> escalation_timers;
-    // Messages whose timers have fired or are no longer needed: never due again.
+    // Messages whose timers are no longer needed (the referral was taken on,
+    // or it was gone by the time the timer fell due): never due again.
     std::vector<std::string> escalation_timers_done;
+    // Messages whose timers this write set fires. Each must still be pending:
+    // when one has fired already (another gateway instance on the same
+    // database got there first) or ended (the referral was taken on since it
+    // was read), the whole write set is refused with
+    // StoreErrc::escalation_not_pending, so an escalation is recorded and
+    // sent at most once.
+    std::vector<std::string> escalation_timers_fired;
     // Audit log (gateway/audit/): appended in order after the messages, in
     // the same savepoint; a write set may hold events alone. An event whose
     // message_id is a message here that turns out an idempotent repeat is

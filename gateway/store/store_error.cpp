@@ -16,6 +16,8 @@ public:
                 return "the store is closed";
             case StoreErrc::bad_directory:
                 return "the data directory cannot be used";
+            case StoreErrc::escalation_not_pending:
+                return "the escalation timer has already fired or ended";
         }
         return "unknown store error";
     }

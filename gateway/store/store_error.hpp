@@ -12,6 +12,7 @@ enum class StoreErrc {
     schema_too_new = 1,  // the file was migrated by a newer carebridge; opening it could corrupt it
     closed,              // close() has run; nothing more is accepted
     bad_directory,       // options.directory cannot be created or used
+    escalation_not_pending,  // a write set fires an escalation timer that has fired or ended already
 };
 
 const std::error_category& store_category();

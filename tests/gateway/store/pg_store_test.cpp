@@ -20,6 +20,7 @@
 #include "store/pg_audit.hpp"
 #include "store/pg_schema.hpp"
 #include "store/store.hpp"
+#include "store/store_error.hpp"
 #include "support/postgres_server.hpp"
 
 namespace {
@@ -259,6 +260,59 @@ TEST_F(PostgresqlStore, TheDatabaseRecordsEveryKeyItsCheckpointsAreSignedWith) {
     auto rotated = instance("c", 120s, "next-key.pem");  // a rotation's next key
     ASSERT_TRUE(rotated);
     EXPECT_EQ(count("SELECT count(*) FROM audit_signing_keys"), 2);
+}
+
+// Two instances' escalation rounds both read a red referral's due timer; the
+// store lets one of them record the escalation and refuses the other.
+TEST_F(PostgresqlStore, TwoInstancesFiringOneTimerAtOnceRecordOneEscalation) {
+    auto a = instance("a");
+    auto b = instance("b");
+    ASSERT_TRUE(a && b);
+    constexpr int referrals = 20;
+    WriteSet routed;
+    for (int i = 0; i < referrals; ++i) {
+        const std::string id = "red-" + std::to_string(i);
+        routed.messages.push_back(message_with(id));
+        routed.escalation_timers.push_back({id, "2026-11-23T09:30:00.000Z"});
+    }
+    ASSERT_FALSE(commit_and_wait(*a, std::move(routed)).error);
+    std::error_code error;
+    ASSERT_EQ(a->due_escalation_timers("2026-11-23T09:30:00.000Z", 100, error).size(), std::size_t{referrals});
+    ASSERT_EQ(b->due_escalation_timers("2026-11-23T09:30:00.000Z", 100, error).size(), std::size_t{referrals});
+
+    const auto escalation = [](const std::string& id, const std::string& by) {
+        WriteSet writes;
+        writes.escalation_timers_fired.push_back(id);
+        HistoryEntry step;
+        step.message_id = id;
+        step.organisation = "gateway";
+        step.status = "escalated";
+        step.reason = by;
+        writes.history.push_back(step);
+        audit::AuditEvent event = received(id);
+        event.action = audit::AuditAction::status_changed;
+        writes.audit.push_back(event);
+        return writes;
+    };
+    std::vector<std::future<CommitResult>> from_a, from_b;
+    for (int i = 0; i < referrals; ++i) {
+        const std::string id = "red-" + std::to_string(i);
+        from_a.push_back(std::async(std::launch::async, [&, id] { return commit_and_wait(*a, escalation(id, "a")); }));
+        from_b.push_back(std::async(std::launch::async, [&, id] { return commit_and_wait(*b, escalation(id, "b")); }));
+    }
+    for (int i = 0; i < referrals; ++i) {
+        const CommitResult ra = from_a[i].get();
+        const CommitResult rb = from_b[i].get();
+        // Exactly one fired it; the other was refused as no longer pending.
+        EXPECT_NE(static_cast<bool>(ra.error), static_cast<bool>(rb.error)) << i;
+        const CommitResult& refused = ra.error ? ra : rb;
+        EXPECT_EQ(refused.error, StoreErrc::escalation_not_pending) << refused.error_message;
+        const auto steps = a->referral_history("red-" + std::to_string(i), error);
+        ASSERT_EQ(steps.size(), 1u) << i;
+        EXPECT_EQ(steps[0].reason, ra.error ? "b" : "a");
+    }
+    EXPECT_EQ(count("SELECT count(*) FROM audit_entries WHERE action = 'status-changed'"), referrals);
+    EXPECT_EQ(count("SELECT count(*) FROM escalation_timers WHERE state = 'pending'"), 0);
 }
 
 TEST_F(PostgresqlStore, EachDueHeadIsClaimedByOneInstanceInRecipientOrderAndTakenOverAfterItsLease) {

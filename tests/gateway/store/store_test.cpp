@@ -465,6 +465,44 @@ TEST_P(StoreTest, AFailingWriteSetRollsBackAloneAndTheOthersInItsTransactionComm
     EXPECT_EQ(counts.largest.load(), 3u);
 }
 
+// An escalation (http/status_api) fires its timer in the write set that
+// records it: a second firing, or one after the referral was taken on, is
+// refused whole, so the history step and audit entry it carries are not stored.
+TEST_P(StoreTest, AnEscalationTimerFiresOnceAndNotAfterItWasEnded) {
+    auto store = open();
+    ASSERT_TRUE(store);
+    WriteSet routed = write_set_of({message_with("red-1"), message_with("red-2")});
+    routed.escalation_timers = {{"red-1", "2026-11-23T09:30:00.000Z"}, {"red-2", "2026-11-23T09:30:00.000Z"}};
+    ASSERT_FALSE(commit_and_wait(*store, std::move(routed)).error);
+    std::error_code error;
+    EXPECT_EQ(store->due_escalation_timers("2026-11-23T09:30:00.000Z", 10, error).size(), 2u);
+
+    const auto escalation = [](const std::string& id) {
+        WriteSet writes;
+        writes.escalation_timers_fired.push_back(id);
+        HistoryEntry step;
+        step.message_id = id;
+        step.organisation = "gateway";
+        step.status = "escalated";
+        writes.history.push_back(step);
+        return writes;
+    };
+    ASSERT_FALSE(commit_and_wait(*store, escalation("red-1")).error);
+    const CommitResult again = commit_and_wait(*store, escalation("red-1"));
+    EXPECT_EQ(again.error, StoreErrc::escalation_not_pending) << again.error_message;
+    EXPECT_EQ(store->referral_history("red-1", error).size(), 1u);
+
+    // red-2 is taken on (its timer ended) before its escalation commits.
+    WriteSet taken;
+    taken.escalation_timers_done.push_back("red-2");
+    ASSERT_FALSE(commit_and_wait(*store, std::move(taken)).error);
+    EXPECT_EQ(commit_and_wait(*store, escalation("red-2")).error, StoreErrc::escalation_not_pending);
+    EXPECT_TRUE(store->referral_history("red-2", error).empty());
+    EXPECT_TRUE(store->due_escalation_timers("2026-11-23T10:00:00.000Z", 10, error).empty());
+    EXPECT_TRUE(store->ready());  // a refused firing is not the store failing
+    store->close();
+}
+
 TEST_P(StoreTest, ManyThreadsCommittingAtOnceAreGroupedIntoFewerTransactions) {
     constexpr int threads = 16;
     constexpr int per_thread = 200;
