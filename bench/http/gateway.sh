@@ -1,10 +1,43 @@
-# Sourced by the HTTP benchmarks (intake.sh, profile.sh): makes a throw-away TLS
+# Sourced by the HTTP benchmarks (intake.sh, postgresql.sh, profile.sh): installs what
+# they need, finds the binary, makes a throw-away TLS
 # certificate, token and config, starts a gateway on 127.0.0.1 with a free port
 # and a store of its own, reads its CPU time and memory from /proc, and stops it.
 # Nothing here talks to anything but loopback.
 
 bench_http_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 clock_ticks=$(getconf CLK_TCK)
+
+# bench_install_missing WHO PACKAGE...: installs from Debian the packages not
+# installed yet (with sudo unless root), saying so as WHO.
+bench_install_missing() {
+  local who=$1 p need=()
+  shift
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
+  done
+  [ ${#need[@]} -gt 0 ] || return 0
+  echo "$who: installing ${need[*]}"
+  local sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}"
+}
+
+# bench_gateway_binary WHO [PATH]: sets BENCH_BIN to the carebridge binary to
+# measure, as an absolute path: PATH, or build/release's (built when missing).
+bench_gateway_binary() {
+  local who=$1 bin=${2:-}
+  if [ -z "$bin" ]; then
+    bin=build/release/gateway/carebridge
+    if [ ! -x "$bin" ]; then
+      ./deploy/install-deps.sh
+      mkdir -p build
+      ./deploy/build.sh build/release -DCMAKE_BUILD_TYPE=Release -DCAREBRIDGE_TESTS=OFF
+    fi
+  fi
+  [ -x "$bin" ] || { echo "$who: no carebridge binary at $bin" >&2; return 1; }
+  BENCH_BIN=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
+}
 
 # bench_tls_setup DIR: an EC P-256 certificate for IP 127.0.0.1, a random
 # submitter token and the gateway config, all in DIR. Sets BENCH_CERT,

@@ -59,29 +59,11 @@ done
 [ -z "$runs_given" ] || runs=$runs_given
 
 # What the benchmark needs beyond the build, from Debian, only when missing.
-need=()
-for p in wrk openssl curl python3 util-linux; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-  echo "intake.sh: installing ${need[*]}"
-  sudo_cmd=()
-  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
-  "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}"
-fi
-
-if [ -z "$bin" ]; then
-  bin=build/release/gateway/carebridge
-  if [ ! -x "$bin" ]; then
-    ./deploy/install-deps.sh
-    mkdir -p build
-    ./deploy/build.sh build/release -DCMAKE_BUILD_TYPE=Release -DCAREBRIDGE_TESTS=OFF
-  fi
-fi
-bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
-
 . bench/http/gateway.sh
+bench_install_missing intake.sh wrk openssl curl python3 util-linux
+
+bench_gateway_binary intake.sh "$bin"
+bin=$BENCH_BIN
 . bench/http/peers.sh
 
 # The server on core 0 and the load generator on core 1: neither steals the

@@ -52,6 +52,9 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
+for n in $instances $connections $runs; do
+  [[ $n =~ ^[1-9][0-9]{0,3}$ ]] || { echo "postgresql.sh: '$n' is not a whole number from 1 to 9999 (--instances, --connections, --runs)" >&2; exit 2; }
+done
 most=$(tr ' ' '\n' <<< "$instances" | sort -n | tail -n 1)
 for c in $connections; do
   [ "$c" -ge "$most" ] || { echo "postgresql.sh: $c connections cannot be split over $most instances" >&2; exit 2; }
@@ -59,31 +62,13 @@ done
 
 # What the benchmark needs beyond the build, from Debian, only when missing
 # (deploy/install-deps.sh installs postgresql too).
-need=()
-for p in wrk openssl curl python3 util-linux postgresql; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-  echo "postgresql.sh: installing ${need[*]}"
-  sudo_cmd=()
-  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
-  "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}"
-fi
+. bench/http/gateway.sh
+bench_install_missing postgresql.sh wrk openssl curl python3 util-linux postgresql
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2> /dev/null | sort -V | tail -n 1)
 [ -x "$pg_bin/initdb" ] || { echo "postgresql.sh: no initdb under /usr/lib/postgresql/*/bin" >&2; exit 1; }
 
-if [ -z "$bin" ]; then
-  bin=build/release/gateway/carebridge
-  if [ ! -x "$bin" ]; then
-    ./deploy/install-deps.sh
-    mkdir -p build
-    ./deploy/build.sh build/release -DCMAKE_BUILD_TYPE=Release -DCAREBRIDGE_TESTS=OFF
-  fi
-fi
-bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
-
-. bench/http/gateway.sh
+bench_gateway_binary postgresql.sh "$bin"
+bin=$BENCH_BIN
 . bench/http/peers.sh
 
 # As intake.sh: the servers (gateways and PostgreSQL) on core 0 and the load on

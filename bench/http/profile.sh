@@ -29,21 +29,11 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-need=()
-for p in valgrind strace wrk openssl curl; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-  echo "profile.sh: installing ${need[*]}"
-  sudo_cmd=()
-  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
-  "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}"
-fi
-[ -x "$bin" ] || { echo "profile.sh: no $bin; build it first (bench/run.sh or deploy/build.sh)" >&2; exit 1; }
-bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
-
 . bench/http/gateway.sh
+bench_install_missing profile.sh valgrind strace wrk openssl curl
+[ -x "$bin" ] || { echo "profile.sh: no $bin; build it first (bench/run.sh or deploy/build.sh)" >&2; exit 1; }
+bench_gateway_binary profile.sh "$bin"
+bin=$BENCH_BIN
 
 gateway_cpus= client_pin=()
 if [ "$(nproc)" -ge 2 ]; then gateway_cpus=0 client_pin=(taskset -c 1); fi

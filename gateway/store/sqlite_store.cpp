@@ -547,38 +547,33 @@ std::error_code SqliteStore::set_escalation_timers(const WriteSet& writes,
             }
         }
     }
-    if (!writes.escalation_timers_done.empty()) {
-        Statement done =
-            Statement::prepare(db, "UPDATE escalation_timers SET state = 'done' WHERE message_id = ?1", error, message);
+    // Timers no longer needed end whatever their state; a fired one must
+    // still be pending, or the write set is refused (store.hpp).
+    const auto end_timers = [&](const std::vector<std::string>& ids, bool fired) -> std::error_code {
+        if (ids.empty()) return {};
+        Statement end = Statement::prepare(db,
+                                           fired ? "UPDATE escalation_timers SET state = 'done' "
+                                                   "WHERE message_id = ?1 AND state = 'pending'"
+                                                 : "UPDATE escalation_timers SET state = 'done' WHERE message_id = ?1",
+                                           error, message);
         if (error) return error;
-        for (const std::string& id : writes.escalation_timers_done) {
-            StatementUse use(done);
+        for (const std::string& id : ids) {
+            StatementUse use(end);
             use->bind_text(1, id);
             if (use->step() != SQLITE_DONE) {
-                message = std::string("cannot end an escalation timer: ") + sqlite3_errmsg(db);
+                message = std::string(fired ? "cannot fire" : "cannot end") + " an escalation timer: " +
+                          sqlite3_errmsg(db);
                 return last_error(db);
             }
-        }
-    }
-    if (!writes.escalation_timers_fired.empty()) {
-        Statement fire = Statement::prepare(
-            db, "UPDATE escalation_timers SET state = 'done' WHERE message_id = ?1 AND state = 'pending'", error,
-            message);
-        if (error) return error;
-        for (const std::string& id : writes.escalation_timers_fired) {
-            StatementUse use(fire);
-            use->bind_text(1, id);
-            if (use->step() != SQLITE_DONE) {
-                message = std::string("cannot fire an escalation timer: ") + sqlite3_errmsg(db);
-                return last_error(db);
-            }
-            if (sqlite3_changes(db) != 1) {
+            if (fired && sqlite3_changes(db) != 1) {
                 message = "an escalation timer has already fired or ended";
                 return make_error_code(StoreErrc::escalation_not_pending);
             }
         }
-    }
-    return {};
+        return {};
+    };
+    if ((error = end_timers(writes.escalation_timers_done, false))) return error;
+    return end_timers(writes.escalation_timers_fired, true);
 }
 
 std::error_code SqliteStore::insert(const StoredMessage& message, MessageResult& result) {
