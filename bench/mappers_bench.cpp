@@ -92,7 +92,7 @@ BENCHMARK_CAPTURE(BM_BareOutput, carenotes, translation::Format::carenotes);
 
 void BM_Decode(benchmark::State& state, translation::Format format, const char* name) {
     const std::string& text = golden(name);
-    translation::DecodeOptions options;
+    codec::DecodeOptions options;
     for (auto _ : state) {
         issues::IssueSink sink;
         auto record = translation::decode_document(format, text, options, sink);

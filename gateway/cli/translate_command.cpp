@@ -117,7 +117,7 @@ int run_translate(std::span<const std::string_view> args) {
             if (!f) return usage_error("unknown format '" + std::string(*v) + "': use fhir, carenotes or referral");
             (arg == "--from" ? from : to) = f;
         } else if (arg == "--strict") {
-            request.decode.strictness = translation::Strictness::strict;
+            request.decode.strictness = codec::Strictness::strict;
         } else if (arg == "--compact") {
             request.pretty = false;
         } else if (arg == "--quiet") {

@@ -24,7 +24,7 @@
 #include "audit/detail.hpp"
 #include "delivery/delivery_worker.hpp"
 #include "delivery/outbox_entry.hpp"
-#include "http/pipeline.hpp"
+#include "api/pipeline.hpp"
 #include "server/session.hpp"
 #include "store/store.hpp"
 
@@ -379,7 +379,7 @@ private:
     std::shared_ptr<const config::Config> config_;
     http::Metrics metrics_;
     std::unique_ptr<store::Store> store_;
-    std::optional<http::Pipeline> pipeline_;
+    std::optional<api::Pipeline> pipeline_;
     std::optional<delivery::DeliveryWorker> delivery_;
     std::optional<SessionContext> sessions_;
     net::io_context io_;

@@ -136,7 +136,7 @@ protected:
             return send_error(400, "invalid", "Idempotency-Key is over 256 characters", true);
         }
 
-        screened_ = http::Screened();
+        screened_ = api::Screened();
         const bool expects_continue = header[bhttp::field::expect] == "100-continue";
         if (auto turned_away = context_.pipeline.screen(request_, screened_)) {
             route_ = screened_.route;
@@ -240,7 +240,7 @@ protected:
 
     void send_error(unsigned status, std::string_view code, std::string message, bool close) {
         if (!request_in_flight_) begin_request();
-        http::Response r = http::outcome_response(status, "error", code, message);
+        http::Response r = api::outcome_response(status, "error", code, message);
         r.close = close;
         write(std::move(r));
     }
@@ -365,7 +365,7 @@ protected:
     std::optional<bhttp::request_parser<bhttp::file_body>> file_parser_;
     std::filesystem::path upload_path_;
     http::Request request_;
-    http::Screened screened_;
+    api::Screened screened_;
     http::RouteId route_ = http::RouteId::unmatched;
     std::string remote_;
     std::string certificate_subject_;

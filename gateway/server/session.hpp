@@ -12,20 +12,20 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
-#include "http/pipeline.hpp"
+#include "api/pipeline.hpp"
 
 namespace carebridge::gateway::server {
 
 // What every session shares with the server.
 struct SessionContext {
-    http::Pipeline& pipeline;
+    api::Pipeline& pipeline;
     http::Metrics& metrics;
     std::filesystem::path incoming_directory;  // care-notes exports are streamed here
     bool access_log = true;
     std::atomic<long> in_flight{0};            // requests between header read and response written
     std::atomic<std::uint64_t> next_upload{0};
 
-    SessionContext(http::Pipeline& p, http::Metrics& m) : pipeline(p), metrics(m) {}
+    SessionContext(api::Pipeline& p, http::Metrics& m) : pipeline(p), metrics(m) {}
 };
 
 // Starts serving an accepted connection; it owns itself from here on. A TLS

@@ -20,14 +20,14 @@ foreach(name ${files})
 endforeach()
 file(WRITE ${OUTPUT}.tmp
 "// Generated from gateway/ui/audit/ by gateway/ui/embed_ui.cmake; do not edit.\n"
-"#include \"http/ui_assets.hpp\"\n"
-"namespace carebridge::gateway::http {\n"
+"#include \"ui/ui_assets.hpp\"\n"
+"namespace carebridge::gateway::ui {\n"
 "namespace {\n"
 "${arrays}"
 "const EmbeddedFile files[] = {\n${table}};\n"
 "}  // namespace\n"
 "std::span<const EmbeddedFile> embedded_ui_files() { return files; }\n"
-"}  // namespace carebridge::gateway::http\n")
+"}  // namespace carebridge::gateway::ui\n")
 # Rewritten only when it changed, so an unrelated reconfigure rebuilds nothing.
 file(COPY_FILE ${OUTPUT}.tmp ${OUTPUT} ONLY_IF_DIFFERENT)
 file(REMOVE ${OUTPUT}.tmp)

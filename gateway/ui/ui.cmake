@@ -1,5 +1,5 @@
-# The auditor's page (gateway/ui/audit/) compiled into the gateway library:
-# included by gateway/CMakeLists.txt after carebridge_gateway is defined.
+# The auditor's page (gateway/ui/audit/) compiled into the ui library:
+# included by gateway/CMakeLists.txt after carebridge_ui is defined.
 file(GLOB_RECURSE CAREBRIDGE_UI_FILES CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/audit/*)
 set(CAREBRIDGE_UI_SOURCE ${CMAKE_CURRENT_BINARY_DIR}/embedded_ui_assets.cpp)
 add_custom_command(
@@ -8,4 +8,4 @@ add_custom_command(
           -P ${CMAKE_CURRENT_LIST_DIR}/embed_ui.cmake
   DEPENDS ${CMAKE_CURRENT_LIST_DIR}/embed_ui.cmake ${CAREBRIDGE_UI_FILES}
   COMMENT "Embedding the auditor's page")
-target_sources(carebridge_gateway PRIVATE ${CAREBRIDGE_UI_SOURCE})
+target_sources(carebridge_ui PRIVATE ${CAREBRIDGE_UI_SOURCE})

@@ -16,13 +16,13 @@
 
 #include "issues/issue.hpp"
 #include "model/record.hpp"
-#include "translation/options.hpp"
+#include "codec/options.hpp"
 
 namespace carebridge::carenotes {
 
 struct ReaderOptions {
-    translation::Strictness strictness = translation::Strictness::lenient;
-    translation::StreamLimits limits;
+    codec::Strictness strictness = codec::Strictness::lenient;
+    codec::StreamLimits limits;
     std::string xsd_path;  // empty: the XSD compiled into the binary
 };
 

@@ -71,7 +71,7 @@ int parse_int(std::string_view s, int fallback) {
 
 class ClientDecoder {
 public:
-    ClientDecoder(const xmlNs* ns, translation::Strictness strictness, issues::IssueSink& sink)
+    ClientDecoder(const xmlNs* ns, codec::Strictness strictness, issues::IssueSink& sink)
         : ns_(ns), strictness_(strictness), sink_(sink) {}
 
     void client(const xmlNode* n, const ElementPath& path, model::PersonRecord& r) {
@@ -126,7 +126,7 @@ private:
         const ElementPath named = parent.child(label);
         const ElementPath path = named.at(index);
         std::string ns = n->ns ? reinterpret_cast<const char*>(n->ns->href) : "";
-        if (strictness_ == translation::Strictness::strict)
+        if (strictness_ == codec::Strictness::strict)
             sink_.error(IssueType::not_supported, path.str(),
                         "extension element from namespace " + ns + " is not accepted in strict mode");
         else
@@ -382,13 +382,13 @@ private:
     }
 
     const xmlNs* ns_;
-    translation::Strictness strictness_;
+    codec::Strictness strictness_;
     issues::IssueSink& sink_;
 };
 
 }  // namespace
 
-bool decode_client(const xmlNode* client, const ElementPath& path, translation::Strictness strictness,
+bool decode_client(const xmlNode* client, const ElementPath& path, codec::Strictness strictness,
                    model::PersonRecord& record, issues::IssueSink& sink) {
     const std::size_t errors_before = sink.count(issues::Severity::error) + sink.count(issues::Severity::fatal);
     ClientDecoder decoder(client->ns, strictness, sink);

@@ -9,13 +9,13 @@
 #include "issues/element_path.hpp"
 #include "issues/issue.hpp"
 #include "model/record.hpp"
-#include "translation/options.hpp"
+#include "codec/options.hpp"
 
 namespace carebridge::carenotes {
 
 // Fills `record` from `client`; issues go to `sink` under `path`
 // (e.g. CareNotesExport.Client[3]). False when an error was reported.
-bool decode_client(const xmlNode* client, const issues::ElementPath& path, translation::Strictness strictness,
+bool decode_client(const xmlNode* client, const issues::ElementPath& path, codec::Strictness strictness,
                    model::PersonRecord& record, issues::IssueSink& sink);
 
 }  // namespace carebridge::carenotes

@@ -31,7 +31,7 @@
 #include "carenotes/client_decoder.hpp"
 #include "carenotes/export_format.hpp"
 #include "carenotes/node_path.hpp"
-#include "translation/embedded_schemas.hpp"
+#include "codec/embedded_schemas.hpp"
 
 namespace carebridge::carenotes {
 namespace {
@@ -272,7 +272,7 @@ private:
             thread_local std::shared_ptr<xmlSchema> embedded;
             thread_local std::string embedded_error;
             if (!embedded && embedded_error.empty())
-                embedded = compile_schema(translation::carenotes_export_xsd(), embedded_error);
+                embedded = compile_schema(codec::carenotes_export_xsd(), embedded_error);
             if (!embedded) {
                 sink.fatal(IssueType::processing, "", "the care-notes XSD does not compile: " + embedded_error);
                 return false;

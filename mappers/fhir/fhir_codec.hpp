@@ -15,7 +15,7 @@
 #include "issues/issue.hpp"
 #include "model/record.hpp"
 #include "model/source_paths.hpp"
-#include "translation/options.hpp"
+#include "codec/options.hpp"
 
 namespace carebridge::fhir {
 
@@ -26,13 +26,13 @@ namespace carebridge::fhir {
 inline constexpr std::string_view default_partnership_base = "https://fhir.carebridge.example";
 
 // Returns the record, or nullopt when the document cannot be used (sink.failed()).
-std::optional<model::PersonRecord> decode(std::string_view json, const translation::DecodeOptions& options,
+std::optional<model::PersonRecord> decode(std::string_view json, const codec::DecodeOptions& options,
                                           issues::IssueSink& sink);
 
 // As above, for a partnership that publishes its code systems under another base,
 // and (when `source_paths` is given) saying where each referral, care plan,
 // contact and admission stands in the Bundle.
-std::optional<model::PersonRecord> decode(std::string_view json, const translation::DecodeOptions& options,
+std::optional<model::PersonRecord> decode(std::string_view json, const codec::DecodeOptions& options,
                                           std::string_view partnership_base, issues::IssueSink& sink,
                                           model::SourcePaths* source_paths = nullptr);
 

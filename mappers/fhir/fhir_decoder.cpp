@@ -512,7 +512,7 @@ void Decoder::report_unused_actors() {
     }
 }
 
-std::optional<model::PersonRecord> decode(std::string_view json, const translation::DecodeOptions& options,
+std::optional<model::PersonRecord> decode(std::string_view json, const codec::DecodeOptions& options,
                                           std::string_view partnership_base, issues::IssueSink& sink,
                                           model::SourcePaths* source_paths) {
     std::string buffer;  // the document's strings live here
@@ -524,7 +524,7 @@ std::optional<model::PersonRecord> decode(std::string_view json, const translati
     return decoder.run();
 }
 
-std::optional<model::PersonRecord> decode(std::string_view json, const translation::DecodeOptions& options,
+std::optional<model::PersonRecord> decode(std::string_view json, const codec::DecodeOptions& options,
                                           issues::IssueSink& sink) {
     return decode(json, options, default_partnership_base, sink);
 }

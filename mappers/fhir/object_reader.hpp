@@ -18,7 +18,7 @@
 #include "fhir/partnership.hpp"
 #include "issues/element_path.hpp"
 #include "issues/issue.hpp"
-#include "translation/options.hpp"
+#include "codec/options.hpp"
 
 namespace carebridge::fhir {
 
@@ -47,8 +47,8 @@ inline std::string quoted(std::string_view value) {
 // Where issues go and how strict the decode is; shared by every reader.
 class DecodeContext {
 public:
-    DecodeContext(issues::IssueSink& sink, translation::Strictness strictness, std::string_view partnership_base)
-        : sink_(sink), strict_(strictness == translation::Strictness::strict), systems_(partnership_base) {}
+    DecodeContext(issues::IssueSink& sink, codec::Strictness strictness, std::string_view partnership_base)
+        : sink_(sink), strict_(strictness == codec::Strictness::strict), systems_(partnership_base) {}
 
     issues::IssueSink& sink() { return sink_; }
     bool strict() const { return strict_; }

@@ -15,7 +15,7 @@ enum class Breach { none, depth, string_length };
 // returning false stops the reader at once.
 template <typename Handler> class LimitedHandler {
 public:
-    LimitedHandler(Handler& next, const translation::Limits& limits) : next_(next), limits_(limits) {}
+    LimitedHandler(Handler& next, const codec::Limits& limits) : next_(next), limits_(limits) {}
 
     bool Null() { return next_.Null(); }
     bool Bool(bool b) { return next_.Bool(b); }
@@ -59,14 +59,14 @@ private:
     }
 
     Handler& next_;
-    const translation::Limits& limits_;
+    const codec::Limits& limits_;
     std::size_t depth_ = 0;
     Breach breach_ = Breach::none;
 };
 
 }  // namespace
 
-bool parse_bounded(std::string_view text, const translation::Limits& limits, std::string& buffer,
+bool parse_bounded(std::string_view text, const codec::Limits& limits, std::string& buffer,
                    rapidjson::Document& doc, issues::IssueSink& sink) {
     using issues::IssueType;
     if (text.size() > limits.max_document_bytes) {

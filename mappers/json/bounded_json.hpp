@@ -10,7 +10,7 @@
 #include <string_view>
 
 #include "issues/issue.hpp"
-#include "translation/options.hpp"
+#include "codec/options.hpp"
 
 namespace carebridge::json {
 
@@ -21,7 +21,7 @@ namespace carebridge::json {
 // point into `buffer`, which must outlive `doc`. In-place parsing saves a
 // quarter of the parse time (an allocation and copy per string), and the
 // parse is most of the cost of a translation (see bench/RESULTS.md).
-bool parse_bounded(std::string_view text, const translation::Limits& limits, std::string& buffer,
+bool parse_bounded(std::string_view text, const codec::Limits& limits, std::string& buffer,
                    rapidjson::Document& doc, issues::IssueSink& sink);
 
 // The JSON type of a value in words, for messages: "an object", "a string", …

@@ -11,13 +11,13 @@
 #include "issues/issue.hpp"
 #include "model/record.hpp"
 #include "model/source_paths.hpp"
-#include "translation/options.hpp"
+#include "codec/options.hpp"
 
 namespace carebridge::referral_json {
 
 inline constexpr std::string_view schema_id = "partnership-referral/1";
 
-std::optional<model::PersonRecord> decode(std::string_view json, const translation::DecodeOptions& options,
+std::optional<model::PersonRecord> decode(std::string_view json, const codec::DecodeOptions& options,
                                           issues::IssueSink& sink);
 
 struct EncodeOptions {

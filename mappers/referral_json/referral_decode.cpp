@@ -364,7 +364,7 @@ private:
 
 }  // namespace
 
-std::optional<model::PersonRecord> decode(std::string_view json_text, const translation::DecodeOptions& options,
+std::optional<model::PersonRecord> decode(std::string_view json_text, const codec::DecodeOptions& options,
                                           issues::IssueSink& sink) {
     std::string buffer;  // the document's strings live here
     rapidjson::Document doc;

@@ -9,7 +9,7 @@
 #include <cstdlib>
 
 #include "json/bounded_json.hpp"
-#include "translation/embedded_schemas.hpp"
+#include "codec/embedded_schemas.hpp"
 
 namespace carebridge::referral_json {
 namespace {
@@ -28,7 +28,7 @@ const Value* member(const Value& object, std::string_view name) {
 
 rapidjson::Document parse_embedded() {
     rapidjson::Document doc;
-    const std::string_view text = translation::partnership_referral_schema();
+    const std::string_view text = codec::partnership_referral_schema();
     doc.Parse(text.data(), text.size());
     if (doc.HasParseError() || !doc.IsObject()) {
         // A build defect, not a data problem: a validator without its schema
@@ -112,7 +112,7 @@ const ReferralSchema& referral_schema() {
 namespace {
 
 struct Screen {
-    translation::Strictness strictness;
+    codec::Strictness strictness;
     issues::IssueSink& sink;
     std::size_t removed = 0;
 
@@ -155,7 +155,7 @@ struct Screen {
     }
 
     void unknown(const issues::ElementPath& path) {
-        if (strictness == translation::Strictness::strict)
+        if (strictness == codec::Strictness::strict)
             sink.error(IssueType::not_supported, path.str(), "unknown member: partnership-referral/1 does not define it");
         else
             sink.warning(IssueType::informational, path.str(),
@@ -165,7 +165,7 @@ struct Screen {
 
 }  // namespace
 
-std::size_t screen_document(Value& document, const ReferralSchema& schema, translation::Strictness strictness,
+std::size_t screen_document(Value& document, const ReferralSchema& schema, codec::Strictness strictness,
                             issues::IssueSink& sink) {
     Screen screen{strictness, sink};
     if (document.IsObject()) screen.object(document, schema.root_shape(), issues::ElementPath{""});

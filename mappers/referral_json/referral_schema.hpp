@@ -15,7 +15,7 @@
 
 #include "issues/element_path.hpp"
 #include "issues/issue.hpp"
-#include "translation/options.hpp"
+#include "codec/options.hpp"
 
 namespace carebridge::referral_json {
 
@@ -71,7 +71,7 @@ const ReferralSchema& referral_schema();
 //   matches patterns only up to it, so "RZZ\u0000…" would pass as an ODS code.
 // Returns the number of unknown members removed.
 std::size_t screen_document(rapidjson::Value& document, const ReferralSchema& schema,
-                            translation::Strictness strictness, issues::IssueSink& sink);
+                            codec::Strictness strictness, issues::IssueSink& sink);
 
 // Validates against the schema; the first violation (RapidJSON 1.1 stops at
 // one) becomes an error naming the keyword and what the schema expects, on

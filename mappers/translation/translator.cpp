@@ -150,7 +150,7 @@ std::string read_bounded(int fd, std::size_t limit, std::error_code& ec) {
 
 }  // namespace
 
-std::optional<model::PersonRecord> decode_document(Format from, std::string_view text, const DecodeOptions& options,
+std::optional<model::PersonRecord> decode_document(Format from, std::string_view text, const codec::DecodeOptions& options,
                                                    IssueSink& sink, model::SourcePaths* source_paths) {
     if (source_paths) source_paths->clear();
     switch (from) {

@@ -15,14 +15,14 @@
 #include "model/record.hpp"
 #include "model/source_paths.hpp"
 #include "translation/format.hpp"
-#include "translation/options.hpp"
+#include "codec/options.hpp"
 
 namespace carebridge::translation {
 
 // One document → record. A care-notes document must hold exactly one client
 // here; use translate_text or translate_file for exports. When `source_paths`
 // is given it is filled with where the record's parts stand in the document.
-std::optional<model::PersonRecord> decode_document(Format from, std::string_view text, const DecodeOptions& options,
+std::optional<model::PersonRecord> decode_document(Format from, std::string_view text, const codec::DecodeOptions& options,
                                                    issues::IssueSink& sink,
                                                    model::SourcePaths* source_paths = nullptr);
 
@@ -35,8 +35,8 @@ std::string encode_document(Format to, const model::PersonRecord& record, bool p
 struct TranslateRequest {
     Format from = Format::fhir;
     Format to = Format::referral;
-    DecodeOptions decode;
-    StreamLimits stream_limits;  // for care-notes exports
+    codec::DecodeOptions decode;
+    codec::StreamLimits stream_limits;  // for care-notes exports
     bool pretty = true;          // for a single JSON document; NDJSON lines are always compact
 };
 

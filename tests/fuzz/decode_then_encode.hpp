@@ -20,9 +20,9 @@ inline void encode_everywhere(const model::PersonRecord& record) {
 
 inline void decode_then_encode(translation::Format from, const std::uint8_t* data, std::size_t size) {
     const std::string_view text(reinterpret_cast<const char*>(data), size);
-    for (auto strictness : {translation::Strictness::lenient, translation::Strictness::strict}) {
+    for (auto strictness : {codec::Strictness::lenient, codec::Strictness::strict}) {
         issues::IssueSink sink;
-        translation::DecodeOptions options;
+        codec::DecodeOptions options;
         options.strictness = strictness;
         if (auto record = translation::decode_document(from, text, options, sink)) encode_everywhere(*record);
     }

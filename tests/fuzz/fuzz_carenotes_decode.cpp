@@ -6,7 +6,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     using namespace carebridge;
     const std::string_view text(reinterpret_cast<const char*>(data), size);
-    for (auto strictness : {translation::Strictness::lenient, translation::Strictness::strict}) {
+    for (auto strictness : {codec::Strictness::lenient, codec::Strictness::strict}) {
         issues::IssueSink sink;
         carenotes::ReaderOptions options;
         options.strictness = strictness;

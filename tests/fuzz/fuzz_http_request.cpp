@@ -13,7 +13,7 @@
 #include <string>
 
 #include "config/config.hpp"
-#include "http/pipeline.hpp"
+#include "api/pipeline.hpp"
 #include "store/store.hpp"
 #include "translation/translator.hpp"
 
@@ -43,7 +43,7 @@ struct Gateway {
     std::filesystem::path directory;
     std::unique_ptr<store::Store> store;
     http::Metrics metrics;
-    std::unique_ptr<http::Pipeline> pipeline;
+    std::unique_ptr<api::Pipeline> pipeline;
 
     Gateway() {
         // tmpfs when there is one: an fsync per input would make fuzzing crawl.
@@ -66,7 +66,7 @@ struct Gateway {
             std::fprintf(stderr, "fuzz store: %s\n", error.c_str());
             std::abort();
         }
-        pipeline = std::make_unique<http::Pipeline>(std::make_shared<const config::Config>(std::move(*config)),
+        pipeline = std::make_unique<api::Pipeline>(std::make_shared<const config::Config>(std::move(*config)),
                                                     *store, metrics);
     }
     ~Gateway() {
@@ -104,7 +104,7 @@ extern "C" const char* __lsan_default_suppressions() { return "leak:AddUniqueEle
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
     gateway();
     carebridge::issues::IssueSink sink;
-    carebridge::translation::DecodeOptions options;
+    carebridge::codec::DecodeOptions options;
     for (auto format : {carebridge::translation::Format::referral, carebridge::translation::Format::fhir,
                         carebridge::translation::Format::carenotes})
         carebridge::translation::decode_document(format, "{}", options, sink);
@@ -131,7 +131,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     request.accept = std::string(message[bhttp::field::accept]);
     request.authorization = std::string(message[bhttp::field::authorization]);
     request.idempotency_key = std::string(message["Idempotency-Key"]);
-    http::Screened screened;
+    api::Screened screened;
     if (g.pipeline->screen(request, screened)) return 0;
     if (!parser.is_done()) return 0;
     request.body = message.body();

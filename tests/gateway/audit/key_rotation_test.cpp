@@ -17,7 +17,7 @@
 
 #include "audit/checkpoint.hpp"
 #include "audit_fixture.hpp"
-#include "http/audit_api.hpp"
+#include "api/audit_api.hpp"
 #include "store/sqlite_audit.hpp"
 #include "support/gateway_fixture.hpp"
 
@@ -145,7 +145,7 @@ TEST_F(AuditKeyRotation, TheOnlineVerificationUsesEveryKeptKey) {
     std::string message;
     const auto current = audit::PublicKey::load((dir_.data() / audit::public_key_file).string(), message);
     ASSERT_TRUE(current) << message;
-    http::AuditVerifier verifier(http::audit_database_path(dir_.data().string()), std::chrono::seconds(0));
+    api::AuditVerifier verifier(api::audit_database_path(dir_.data().string()), std::chrono::seconds(0));
     const auto status = verifier.status(*current);
     EXPECT_EQ(status.result.status, audit::LogStatus::intact) << status.result.line;
     EXPECT_EQ(status.result.entries, 20u);

@@ -6,7 +6,7 @@
 #include "carenotes/code_spelling.hpp"
 #include "golden_record.hpp"
 #include "issues/operation_outcome.hpp"
-#include "translation/embedded_schemas.hpp"
+#include "codec/embedded_schemas.hpp"
 #include "xsd_check.hpp"
 
 namespace carebridge::carenotes {
@@ -27,7 +27,7 @@ TEST(CarenotesGolden, DecodesToTheGoldenRecordWithoutIssues) {
 
 TEST(CarenotesGolden, DecodesStrictlyToo) {
     ReaderOptions options;
-    options.strictness = translation::Strictness::strict;
+    options.strictness = codec::Strictness::strict;
     issues::IssueSink sink;
     const auto record = decode_single(read_source_file("tests/golden/referral.carenotes.xml"), options, sink);
     ASSERT_TRUE(record) << issues::one_line_summary(sink);
@@ -76,7 +76,7 @@ TEST(CarenotesGolden, GoldenFileHasTheWritersLayoutForItsClient) {
 // Every canonical code has its PascalCase spelling among the XSD's enumerations,
 // so codes.hpp and the XSD cannot drift apart unnoticed.
 template <typename Enum> void expect_spelled_in_xsd() {
-    const std::string_view xsd = translation::carenotes_export_xsd();
+    const std::string_view xsd = codec::carenotes_export_xsd();
     for (int i = 0;; ++i) {
         const std::string_view kebab = model::to_string(static_cast<Enum>(i));
         if (kebab.empty()) break;

@@ -310,7 +310,7 @@ TEST(CarenotesReaderNegative, ForeignExtensionsLenientWarnStrictRejects) {
     EXPECT_EQ(record.referrals.at(0).notes, "Synthetic client 0");
 
     ReaderOptions strict;
-    strict.strictness = translation::Strictness::strict;
+    strict.strictness = codec::Strictness::strict;
     const auto o = first_problem(xml, strict);
     EXPECT_EQ(o.step, Step::rejected);
     EXPECT_EQ(o.sink.count(Severity::error), 3u);
@@ -321,7 +321,7 @@ TEST(CarenotesReaderNegative, ForeignExtensionsLenientWarnStrictRejects) {
 TEST(CarenotesReaderNegative, UnknownElementsOfOurOwnAreAlwaysXsdErrors) {
     ClientParts parts;
     parts.referral_extra = "<Colour>blue</Colour>";
-    for (auto strictness : {translation::Strictness::lenient, translation::Strictness::strict}) {
+    for (auto strictness : {codec::Strictness::lenient, codec::Strictness::strict}) {
         ReaderOptions options;
         options.strictness = strictness;
         const auto o = first_problem(testing::carenotes_export_of(parts), options);

@@ -7,7 +7,7 @@
 #include <libxml/parser.h>
 #include <libxml/xmlschemas.h>
 
-#include "translation/embedded_schemas.hpp"
+#include "codec/embedded_schemas.hpp"
 
 namespace carebridge::testing {
 
@@ -17,7 +17,7 @@ inline bool validates_against_carenotes_xsd(const std::string& xml, std::string*
         auto* out = static_cast<std::string*>(ctx);
         if (out->empty() && e && e->message) *out = e->message;
     };
-    const auto xsd = translation::carenotes_export_xsd();
+    const auto xsd = codec::carenotes_export_xsd();
     xmlSchemaParserCtxtPtr parser = xmlSchemaNewMemParserCtxt(xsd.data(), static_cast<int>(xsd.size()));
     xmlSchemaSetParserStructuredErrors(parser, collect, &error);
     xmlSchemaPtr schema = xmlSchemaParse(parser);

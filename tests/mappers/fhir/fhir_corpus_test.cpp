@@ -105,9 +105,9 @@ struct Decoded {
     issues::IssueSink sink;
 };
 
-Decoded decode(const std::string& text, translation::Strictness strictness) {
+Decoded decode(const std::string& text, codec::Strictness strictness) {
     Decoded d;
-    translation::DecodeOptions options;
+    codec::DecodeOptions options;
     options.strictness = strictness;
     d.record = fhir::decode(text, options, d.sink);
     return d;
@@ -141,7 +141,7 @@ TEST(FhirCorpus, EveryFileEndsAsTheMappingSays) {
     for (const std::string& relative : files) {
         SCOPED_TRACE(relative);
         const std::string text = read(fs::path(corpus()) / relative);
-        Decoded lenient = decode(text, translation::Strictness::lenient);
+        Decoded lenient = decode(text, codec::Strictness::lenient);
         const Expectation expected = expected_for(relative);
         // Every file is JSON the parser accepts: nothing is fatal.
         EXPECT_EQ(lenient.sink.count(issues::Severity::fatal), 0u);
@@ -201,7 +201,7 @@ TEST(FhirCorpus, EveryFileEndsAsTheMappingSays) {
             for (const issues::Issue& issue : lenient.sink.issues())
                 any_not_carried = any_not_carried || issue.type == issues::IssueType::informational;
             if (any_not_carried) {
-                Decoded strict = decode(text, translation::Strictness::strict);
+                Decoded strict = decode(text, codec::Strictness::strict);
                 EXPECT_FALSE(strict.record.has_value());
                 for (const issues::Issue& issue : strict.sink.issues())
                     EXPECT_NE(issue.type, issues::IssueType::informational) << issue.path;
@@ -216,12 +216,12 @@ TEST(FhirCorpus, WhatIsReadReEncodesLosslessly) {
     std::size_t checked = 0;
     for (const std::string& relative : corpus_files()) {
         SCOPED_TRACE(relative);
-        Decoded first = decode(read(fs::path(corpus()) / relative), translation::Strictness::lenient);
+        Decoded first = decode(read(fs::path(corpus()) / relative), codec::Strictness::lenient);
         if (!first.record) continue;
         issues::IssueSink encode_sink;
         const std::string bundle = fhir::encode(*first.record, fhir::EncodeOptions{}, encode_sink);
         EXPECT_TRUE(encode_sink.empty()) << issues::to_operation_outcome_json(encode_sink, true);
-        Decoded second = decode(bundle, translation::Strictness::strict);
+        Decoded second = decode(bundle, codec::Strictness::strict);
         ASSERT_TRUE(second.record) << issues::to_operation_outcome_json(second.sink, true);
         EXPECT_EQ(*second.record, *first.record);
         ++checked;
@@ -235,7 +235,7 @@ TEST(FhirCorpus, BarsReferralIsReadOnceItsNhsNumberIsValid) {
     std::string text = read(fs::path(corpus()) / "nhs-bars/process-message-validation-request.json");
     for (std::size_t at = text.find("3478526985"); at != std::string::npos; at = text.find("3478526985", at))
         text.replace(at, 10, "9990000018");
-    Decoded d = decode(text, translation::Strictness::lenient);
+    Decoded d = decode(text, codec::Strictness::lenient);
     ASSERT_TRUE(d.record.has_value()) << issues::to_operation_outcome_json(d.sink, true);
     const model::PersonRecord& r = *d.record;
     EXPECT_EQ(r.person.nhs_number, "9990000018");
@@ -267,7 +267,7 @@ TEST(FhirCorpus, BarsReferralIsReadOnceItsNhsNumberIsValid) {
 
 TEST(FhirCorpus, BookingHasNoReferralButKeepsThePatient) {
     Decoded d = decode(read(fs::path(corpus()) / "nhs-bars/process-message-booking.json"),
-                       translation::Strictness::lenient);
+                       codec::Strictness::lenient);
     ASSERT_TRUE(d.record.has_value()) << issues::to_operation_outcome_json(d.sink, true);
     EXPECT_TRUE(d.record->referrals.empty());
     EXPECT_EQ(d.record->person.nhs_number, "9476719931");
@@ -280,14 +280,14 @@ TEST(FhirCorpus, BookingHasNoReferralButKeepsThePatient) {
 
 TEST(FhirCorpus, HospitalEncounterBecomesAnAdmissionAndHomeVisitAContact) {
     Decoded admission = decode(read(fs::path(corpus()) / "hl7-r4/Encounter-f203.json"),
-                               translation::Strictness::lenient);
+                               codec::Strictness::lenient);
     ASSERT_TRUE(admission.record.has_value());
     ASSERT_EQ(admission.record->admissions.size(), 1u);
     // Its period is two dates; the record keeps instants, so both are reported.
     EXPECT_TRUE(has_issue_at(admission.sink, "Encounter.period.start", issues::Severity::warning));
     EXPECT_TRUE(reported_under(admission.sink, "Encounter.hospitalization"));
 
-    Decoded home = decode(read(fs::path(corpus()) / "hl7-r4/Encounter-home.json"), translation::Strictness::lenient);
+    Decoded home = decode(read(fs::path(corpus()) / "hl7-r4/Encounter-home.json"), codec::Strictness::lenient);
     ASSERT_TRUE(home.record.has_value());
     ASSERT_EQ(home.record->contacts.size(), 1u);
     EXPECT_EQ(home.record->contacts[0].type, model::ContactType::face_to_face);
@@ -301,7 +301,7 @@ TEST(FhirCorpus, StatPriorityIsRedWithAWarning) {
     const auto at = text.find("\"doNotPerform\": true");
     ASSERT_NE(at, std::string::npos);
     text.replace(at, std::string("\"doNotPerform\": true").size(), "\"doNotPerform\": false");
-    Decoded d = decode(text, translation::Strictness::lenient);
+    Decoded d = decode(text, codec::Strictness::lenient);
     ASSERT_TRUE(d.record.has_value()) << issues::to_operation_outcome_json(d.sink, true);
     EXPECT_EQ(d.record->referrals[0].priority, model::Priority::red);
     EXPECT_TRUE(has_issue_at(d.sink, "ServiceRequest.priority", issues::Severity::warning));

@@ -26,10 +26,10 @@ struct Result {
     std::string outcome() const { return issues::to_operation_outcome_json(sink, true); }
 };
 
-Result decode(const std::string& json, translation::Strictness strictness = translation::Strictness::lenient,
-              translation::Limits limits = {}) {
+Result decode(const std::string& json, codec::Strictness strictness = codec::Strictness::lenient,
+              codec::Limits limits = {}) {
     Result r;
-    translation::DecodeOptions options;
+    codec::DecodeOptions options;
     options.strictness = strictness;
     options.limits = limits;
     r.record = fhir::decode(json, options, r.sink);
@@ -191,10 +191,10 @@ TEST(FhirDecodeIssues, NestingDeeperThanTheLimitIsFatal) {
 }
 
 TEST(FhirDecodeIssues, StringLongerThanTheLimitIsFatal) {
-    translation::Limits limits;
+    codec::Limits limits;
     limits.max_string_bytes = 1024;
     Result r = decode(message("", R"(,"note":[{"text":")" + std::string(4096, 'x') + R"("}])"),
-                      translation::Strictness::lenient, limits);
+                      codec::Strictness::lenient, limits);
     EXPECT_FALSE(r.record);
     ASSERT_EQ(r.sink.issues().size(), 1u);
     EXPECT_EQ(r.sink.issues()[0].type, IssueType::too_long);
@@ -212,7 +212,7 @@ TEST(FhirDecodeIssues, UnknownResourceTypeIsAWarningWhenLenientAndAnErrorWhenStr
     EXPECT_EQ(warning->severity, Severity::warning);
     EXPECT_EQ(warning->type, IssueType::informational);
 
-    Result strict = decode(bundle, translation::Strictness::strict);
+    Result strict = decode(bundle, codec::Strictness::strict);
     EXPECT_FALSE(strict.record);
     const issues::Issue* error = strict.at("Bundle.entry[1].resource");
     ASSERT_NE(error, nullptr);
@@ -232,7 +232,7 @@ TEST(FhirDecodeIssues, UnknownElementAndExtension) {
     EXPECT_NE(lenient.at("Bundle.entry[1].resource.extension[0]")->message.find("http://example.org/x"),
               std::string::npos);
 
-    Result strict = decode(message(extra), translation::Strictness::strict);
+    Result strict = decode(message(extra), codec::Strictness::strict);
     EXPECT_FALSE(strict.record);
     EXPECT_EQ(strict.at("Bundle.entry[1].resource.maritalStatus")->severity, Severity::error);
     EXPECT_EQ(strict.at("Bundle.entry[1].resource.extension[0]")->type, IssueType::not_supported);

@@ -15,7 +15,7 @@ namespace {
 
 std::optional<model::PersonRecord> decode_clean(const std::string& json) {
     issues::IssueSink sink;
-    auto record = fhir::decode(json, translation::DecodeOptions{}, sink);
+    auto record = fhir::decode(json, codec::DecodeOptions{}, sink);
     EXPECT_TRUE(record.has_value()) << issues::to_operation_outcome_json(sink, true);
     // The golden and the encoder's output carry nothing the record cannot hold.
     for (const issues::Issue& issue : sink.issues())
@@ -144,7 +144,7 @@ TEST(FhirGolden, RecordWithoutReferralEncodesAsCollection) {
     EXPECT_STREQ(doc["type"].GetString(), "collection");
     EXPECT_FALSE(doc.HasMember("timestamp"));
     issues::IssueSink decode_sink;
-    auto back = fhir::decode(bundle, translation::DecodeOptions{}, decode_sink);
+    auto back = fhir::decode(bundle, codec::DecodeOptions{}, decode_sink);
     ASSERT_TRUE(back);
     EXPECT_EQ(*back, record);
     // Saying clearly that there is no referral, without making it a warning.

@@ -16,8 +16,8 @@ model::PersonRecord round_trip(const model::PersonRecord& record, const std::str
     const std::string bundle = fhir::encode(record, options, sink);
     EXPECT_TRUE(sink.empty()) << issues::to_operation_outcome_json(sink, true);
     issues::IssueSink decode_sink;
-    auto back = base.empty() ? fhir::decode(bundle, translation::DecodeOptions{}, decode_sink)
-                             : fhir::decode(bundle, translation::DecodeOptions{}, base, decode_sink);
+    auto back = base.empty() ? fhir::decode(bundle, codec::DecodeOptions{}, decode_sink)
+                             : fhir::decode(bundle, codec::DecodeOptions{}, base, decode_sink);
     EXPECT_TRUE(back.has_value()) << issues::to_operation_outcome_json(decode_sink, true);
     EXPECT_EQ(decode_sink.count(issues::Severity::warning), 0u) << issues::to_operation_outcome_json(decode_sink, true);
     return back.value_or(model::PersonRecord{});
@@ -109,7 +109,7 @@ TEST(FhirRoundTrip, PartnershipBaseIsAParameter) {
     EXPECT_EQ(bundle.find("fhir.carebridge.example"), std::string::npos);
     // Read with the default base, the other partnership's codes are not ours: reported, not guessed.
     issues::IssueSink other;
-    (void)fhir::decode(bundle, translation::DecodeOptions{}, other);
+    (void)fhir::decode(bundle, codec::DecodeOptions{}, other);
     EXPECT_GT(other.count(issues::Severity::warning) + other.count(issues::Severity::error), 0u);
 }
 

@@ -6,7 +6,7 @@ namespace {
 
 using namespace carebridge;
 
-bool parse(const std::string& text, issues::IssueSink& sink, translation::Limits limits = {}) {
+bool parse(const std::string& text, issues::IssueSink& sink, codec::Limits limits = {}) {
     std::string buffer;
     rapidjson::Document doc;
     return json::parse_bounded(text, limits, buffer, doc, sink);
@@ -33,7 +33,7 @@ TEST(BoundedJson, SyntaxErrorsNameTheByteOffset) {
 
 TEST(BoundedJson, DeepNestingStopsAtTheLimit) {
     issues::IssueSink sink;
-    translation::Limits limits;
+    codec::Limits limits;
     limits.max_depth = 10;
     EXPECT_TRUE(parse(std::string(10, '[') + std::string(10, ']'), sink, limits));
     EXPECT_FALSE(parse(std::string(11, '[') + std::string(11, ']'), sink, limits));
@@ -48,7 +48,7 @@ TEST(BoundedJson, AHundredThousandOpenBracketsDoNotOverflowTheStack) {
 }
 
 TEST(BoundedJson, OversizedStringsAndKeysAreRefused) {
-    translation::Limits limits;
+    codec::Limits limits;
     limits.max_string_bytes = 16;
     issues::IssueSink value_sink, key_sink;
     EXPECT_FALSE(parse("{\"a\": \"" + std::string(17, 'x') + "\"}", value_sink, limits));
@@ -58,7 +58,7 @@ TEST(BoundedJson, OversizedStringsAndKeysAreRefused) {
 }
 
 TEST(BoundedJson, OversizedDocumentsAreRefusedBeforeParsing) {
-    translation::Limits limits;
+    codec::Limits limits;
     limits.max_document_bytes = 32;
     issues::IssueSink sink;
     EXPECT_FALSE(parse("{\"a\": \"" + std::string(40, 'x') + "\"}", sink, limits));

@@ -30,7 +30,7 @@ bool schema_accepts(const std::string& json) {
 }
 
 TEST(ReferralJsonGolden, DecodesToTheGoldenRecordWithoutIssues) {
-    Decoded d = decode_text(golden_referral_json(), translation::Strictness::strict);
+    Decoded d = decode_text(golden_referral_json(), codec::Strictness::strict);
     ASSERT_TRUE(d.record) << describe(d.sink);
     EXPECT_TRUE(d.sink.empty()) << describe(d.sink);
     EXPECT_EQ(*d.record, golden_record_without_encounters());
@@ -63,7 +63,7 @@ TEST(ReferralJsonGolden, RoundTripsThroughTheFormat) {
     for (const model::PersonRecord& record : {golden_record_without_encounters(), minimal_record()}) {
         issues::IssueSink sink;
         const std::string out = referral_json::encode(record, {}, sink);
-        Decoded d = decode_text(out, translation::Strictness::strict);
+        Decoded d = decode_text(out, codec::Strictness::strict);
         ASSERT_TRUE(d.record) << describe(d.sink);
         EXPECT_TRUE(d.sink.empty()) << describe(d.sink);
         EXPECT_EQ(*d.record, record);
@@ -144,7 +144,7 @@ TEST(ReferralJsonGolden, CarriesFieldsTheGoldenLeavesEmpty) {
     issues::IssueSink sink;
     const std::string out = referral_json::encode(record, {}, sink);
     EXPECT_TRUE(schema_accepts(out)) << out;
-    Decoded d = decode_text(out, translation::Strictness::strict);
+    Decoded d = decode_text(out, codec::Strictness::strict);
     ASSERT_TRUE(d.record) << describe(d.sink);
     EXPECT_EQ(*d.record, record);
 }

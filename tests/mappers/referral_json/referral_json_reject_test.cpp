@@ -12,7 +12,7 @@ namespace {
 using issues::IssueType;
 using issues::Severity;
 using rapidjson::Pointer;
-using translation::Strictness;
+using codec::Strictness;
 
 // Decodes `text` and expects it refused with exactly one issue.
 issues::Issue single_refusal(const std::string& text, Strictness strictness = Strictness::lenient) {
@@ -240,7 +240,7 @@ TEST(ReferralJsonReject, NestingDeeperThanTheLimit) {
 
 TEST(ReferralJsonReject, StringLongerThanTheLimit) {
     Decoded d;
-    translation::DecodeOptions options;
+    codec::DecodeOptions options;
     options.limits.max_string_bytes = 1024;
     const std::string text =
         golden_with([](auto& doc) { Pointer("/notes").Set(doc, std::string(2000, 'x').c_str(), doc.GetAllocator()); });

@@ -119,7 +119,7 @@ TEST(ReferralJsonSchema, LenientScreenRemovesOnlyUnknownMembers) {
     Pointer("/risk/score").Set(doc, 12);
     Pointer("/needs/2/priority").Set(doc, "high");
     issues::IssueSink sink;
-    EXPECT_EQ(referral_json::screen_document(doc, referral_schema(), translation::Strictness::lenient, sink),
+    EXPECT_EQ(referral_json::screen_document(doc, referral_schema(), codec::Strictness::lenient, sink),
               2u);
     EXPECT_EQ(doc, parse_json(golden_referral_json()));
     EXPECT_EQ(sink.issues().size(), 2u);

@@ -50,9 +50,9 @@ struct Decoded {
 };
 
 inline Decoded decode_text(const std::string& text,
-                           translation::Strictness strictness = translation::Strictness::lenient) {
+                           codec::Strictness strictness = codec::Strictness::lenient) {
     Decoded out;
-    translation::DecodeOptions options;
+    codec::DecodeOptions options;
     options.strictness = strictness;
     out.record = referral_json::decode(text, options, out.sink);
     return out;

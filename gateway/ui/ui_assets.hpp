@@ -12,7 +12,7 @@
 
 #include "http/exchange.hpp"
 
-namespace carebridge::gateway::http {
+namespace carebridge::gateway::ui {
 
 // One embedded file: its name under gateway/ui/audit/ and its bytes.
 struct EmbeddedFile {
@@ -30,9 +30,9 @@ struct UiRoute {
 };
 
 // /ui/audit and /ui/audit/ are the page (index.html); /ui/audit/<name> a file.
-UiRoute match_ui_route(Method method, std::string_view target);
+UiRoute match_ui_route(http::Method method, std::string_view target);
 
 // 200 with the file and the page's security headers, or 404.
-Response ui_asset_response(const UiRoute& route);
+http::Response ui_asset_response(const UiRoute& route);
 
-}  // namespace carebridge::gateway::http
+}  // namespace carebridge::gateway::ui

@@ -21,15 +21,15 @@
 #include "audit/entry_bytes.hpp"
 #include "audit/merkle.hpp"
 #include "config/config.hpp"
-#include "http/audit_api.hpp"
-#include "http/ui_assets.hpp"
+#include "api/audit_api.hpp"
+#include "ui/ui_assets.hpp"
 
 namespace {
 
 using namespace carebridge::gateway;
 using namespace carebridge::testing;
 using audit::AuditAction;
-using http::AuditApi;
+using api::AuditApi;
 using http::Principal;
 using http::Response;
 
@@ -107,7 +107,7 @@ protected:
         config_ = std::make_shared<const config::Config>(std::move(*loaded));
         store_ = open_audit_store(dir_);
         ASSERT_TRUE(store_);
-        verifier_ = std::make_shared<http::AuditVerifier>(http::audit_database_path(dir_.data().string()),
+        verifier_ = std::make_shared<api::AuditVerifier>(api::audit_database_path(dir_.data().string()),
                                                           std::chrono::seconds(3600));
         api_.emplace(AuditApi{*store_, config_, verifier_});
 
@@ -146,10 +146,10 @@ protected:
         request.method = http::Method::get;
         request.target = target;
         request.accept = accept;
-        const auto route = http::match_audit_route(request.method, target);
+        const auto route = api::match_audit_route(request.method, target);
         std::promise<Response> promise;
         auto answer = promise.get_future();
-        http::handle_audit_route(request, who, route, *api_,
+        api::handle_audit_route(request, who, route, *api_,
                                  [&promise](Response r) { promise.set_value(std::move(r)); });
         return answer.get();
     }
@@ -225,7 +225,7 @@ protected:
     AuditTempDir dir_;
     std::shared_ptr<const config::Config> config_;
     std::unique_ptr<store::Store> store_;
-    std::shared_ptr<http::AuditVerifier> verifier_;
+    std::shared_ptr<api::AuditVerifier> verifier_;
     std::optional<AuditApi> api_;
     std::vector<audit::AuditEvent> events_;
 };
@@ -233,23 +233,23 @@ protected:
 // ---- routes and roles ----------------------------------------------------------
 
 TEST(AuditRoutes, PathsMatchTheirEndpointsAndOnlyGetIsAllowed) {
-    using http::AuditEndpoint;
+    using api::AuditEndpoint;
     using http::Method;
-    EXPECT_EQ(http::match_audit_route(Method::get, "/audit/events?nhs=1").endpoint, AuditEndpoint::events);
-    const auto one = http::match_audit_route(Method::get, "/audit/events/42");
+    EXPECT_EQ(api::match_audit_route(Method::get, "/audit/events?nhs=1").endpoint, AuditEndpoint::events);
+    const auto one = api::match_audit_route(Method::get, "/audit/events/42");
     EXPECT_EQ(one.endpoint, AuditEndpoint::event);
     EXPECT_EQ(one.seq, 42u);
-    EXPECT_EQ(http::match_audit_route(Method::get, "/audit/proof/7").seq, 7u);
-    EXPECT_EQ(http::match_audit_route(Method::get, "/audit/report").endpoint, AuditEndpoint::report);
-    EXPECT_EQ(http::match_audit_route(Method::get, "/audit/checkpoints/latest").endpoint,
+    EXPECT_EQ(api::match_audit_route(Method::get, "/audit/proof/7").seq, 7u);
+    EXPECT_EQ(api::match_audit_route(Method::get, "/audit/report").endpoint, AuditEndpoint::report);
+    EXPECT_EQ(api::match_audit_route(Method::get, "/audit/checkpoints/latest").endpoint,
               AuditEndpoint::latest_checkpoint);
-    EXPECT_EQ(http::match_audit_route(Method::get, "/audit/checkpoints/consistency?from=1").endpoint,
+    EXPECT_EQ(api::match_audit_route(Method::get, "/audit/checkpoints/consistency?from=1").endpoint,
               AuditEndpoint::consistency);
-    EXPECT_EQ(http::match_audit_route(Method::get, "/audit/verification").endpoint, AuditEndpoint::verification);
+    EXPECT_EQ(api::match_audit_route(Method::get, "/audit/verification").endpoint, AuditEndpoint::verification);
     for (const char* none : {"/audit/events/0", "/audit/events/x", "/audit/events/", "/audit", "/auditx/events",
                              "/audit/proof/-1"})
-        EXPECT_EQ(http::match_audit_route(Method::get, none).endpoint, AuditEndpoint::none) << none;
-    const auto post = http::match_audit_route(Method::post, "/audit/events");
+        EXPECT_EQ(api::match_audit_route(Method::get, none).endpoint, AuditEndpoint::none) << none;
+    const auto post = api::match_audit_route(Method::post, "/audit/events");
     EXPECT_EQ(post.endpoint, AuditEndpoint::events);
     EXPECT_FALSE(post.method_ok);
     EXPECT_STREQ(post.allow, "GET, HEAD");
@@ -770,7 +770,7 @@ TEST_F(AuditApiTest, VerificationReportsAnIntactLogThenReusesItsResultAndAFreshC
                 "UPDATE audit_entries SET recipient = 'DXX99' WHERE seq = 8");
     // A verifier that keeps nothing: the next status is a fresh check.
     api_.emplace(AuditApi{*store_, config_,
-                          std::make_shared<http::AuditVerifier>(http::audit_database_path(dir_.data().string()),
+                          std::make_shared<api::AuditVerifier>(api::audit_database_path(dir_.data().string()),
                                                                 std::chrono::seconds(0))});
     ParsedJson tampered(get(auditor(), "/audit/verification").body);
     ASSERT_TRUE(tampered.ok());
@@ -782,10 +782,10 @@ TEST_F(AuditApiTest, VerificationReportsAnIntactLogThenReusesItsResultAndAFreshC
 
 TEST(UiAssets, ThePageAndItsFilesAreServedWithASelfOnlyPolicy) {
     using http::Method;
-    const auto page = http::match_ui_route(Method::get, "/ui/audit");
+    const auto page = ui::match_ui_route(Method::get, "/ui/audit");
     ASSERT_TRUE(page.matched);
     ASSERT_TRUE(page.file);
-    const Response html = http::ui_asset_response(page);
+    const Response html = ui::ui_asset_response(page);
     EXPECT_EQ(html.status, 200u);
     EXPECT_EQ(html.content_type, "text/html; charset=utf-8");
     EXPECT_NE(html.body.find("<html lang=\"en\">"), std::string::npos);
@@ -795,21 +795,21 @@ TEST(UiAssets, ThePageAndItsFilesAreServedWithASelfOnlyPolicy) {
     EXPECT_TRUE(csp->second.starts_with("default-src 'self'"));
     // Nothing the page ships reaches outside the gateway.
     for (const char* name : {"/ui/audit/", "/ui/audit/audit.js", "/ui/audit/audit.css"}) {
-        const auto route = http::match_ui_route(Method::get, name);
+        const auto route = ui::match_ui_route(Method::get, name);
         ASSERT_TRUE(route.file) << name;
-        const Response r = http::ui_asset_response(route);
+        const Response r = ui::ui_asset_response(route);
         for (const char* outward : {"src=\"http", "href=\"http", "url(http", "fetch('http", "fetch(\"http", "@import",
                                     "//cdn", "XMLHttpRequest"})
             EXPECT_EQ(r.body.find(outward), std::string::npos) << name << ": " << outward;
     }
-    EXPECT_EQ(http::ui_asset_response(http::match_ui_route(Method::get, "/ui/audit/audit.js")).content_type,
+    EXPECT_EQ(ui::ui_asset_response(ui::match_ui_route(Method::get, "/ui/audit/audit.js")).content_type,
               "text/javascript; charset=utf-8");
-    const auto missing = http::match_ui_route(Method::get, "/ui/audit/../../etc/passwd");
+    const auto missing = ui::match_ui_route(Method::get, "/ui/audit/../../etc/passwd");
     EXPECT_TRUE(missing.matched);
     EXPECT_FALSE(missing.file);
-    EXPECT_EQ(http::ui_asset_response(missing).status, 404u);
-    EXPECT_FALSE(http::match_ui_route(Method::get, "/ui/auditor").matched);
-    EXPECT_FALSE(http::match_ui_route(Method::post, "/ui/audit").method_ok);
+    EXPECT_EQ(ui::ui_asset_response(missing).status, 404u);
+    EXPECT_FALSE(ui::match_ui_route(Method::get, "/ui/auditor").matched);
+    EXPECT_FALSE(ui::match_ui_route(Method::post, "/ui/audit").method_ok);
 }
 
 }  // namespace

@@ -41,7 +41,7 @@
 #include "http/exchange.hpp"
 #include "store/store.hpp"
 
-namespace carebridge::gateway::http {
+namespace carebridge::gateway::api {
 
 enum class StatusEndpoint { none, post_status, history };
 std::string_view to_string(StatusEndpoint endpoint);
@@ -54,7 +54,7 @@ struct StatusRoute {
 };
 
 // Which endpoint `target` (path and query) names; none for any other path.
-StatusRoute match_status_route(Method method, std::string_view target);
+StatusRoute match_status_route(http::Method method, std::string_view target);
 
 // The role an endpoint needs, for the pipeline's 403: partner or submitter
 // to post (the organisation is checked by the handler), and admin too to read.
@@ -79,17 +79,17 @@ struct StatusApi {
 
 // Called exactly once, on the caller's thread or after the store's commit
 // on the store's writer thread.
-using StatusReply = std::function<void(Response)>;
+using StatusReply = std::function<void(http::Response)>;
 
 // Dispatches to the handlers below; a route of StatusEndpoint::none is a 404.
-void handle_status_route(const Request& request, const Principal& principal, const StatusRoute& route,
+void handle_status_route(const http::Request& request, const http::Principal& principal, const StatusRoute& route,
                          const StatusApi& api, StatusReply reply);
 
 // 201 {"referral", "organisation", "status", "bouncing", "notified": [ODS], "history": [...]}
 // (a Task: the Task); 400 unreadable JSON; 422 an unknown status or service, or
 // a Task that does not fit; 404 not a party to {id}. An empty `message_id`
 // (POST /fhir/Task) takes the referral from the Task's focus.
-void post_status(const Request& request, const Principal& principal, std::string_view message_id,
+void post_status(const http::Request& request, const http::Principal& principal, std::string_view message_id,
                  const StatusApi& api, StatusReply reply);
 // Red referrals' escalation timers (config `escalation`): each one due at
 // `now` whose referral no recipient has taken on (accepted, contacted,
@@ -102,7 +102,7 @@ using EscalationsDone = std::function<void(std::size_t escalated, bool failed)>;
 void escalate_overdue(const StatusApi& api, std::chrono::system_clock::time_point now, EscalationsDone done);
 
 // 200 {"referral", "bouncing", "history": [{organisation, service, status, reason, time}]}.
-void read_history(const Request& request, const Principal& principal, std::string_view message_id,
+void read_history(const http::Request& request, const http::Principal& principal, std::string_view message_id,
                   const StatusApi& api, StatusReply reply);
 
-}  // namespace carebridge::gateway::http
+}  // namespace carebridge::gateway::api

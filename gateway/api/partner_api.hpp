@@ -26,7 +26,7 @@
 #include "http/exchange.hpp"
 #include "store/store.hpp"
 
-namespace carebridge::gateway::http {
+namespace carebridge::gateway::api {
 
 enum class PartnerEndpoint { none, inbox, inbox_ack, dead_letters, dead_letter_retry, dead_letters_retry };
 std::string_view to_string(PartnerEndpoint endpoint);
@@ -40,7 +40,7 @@ struct PartnerRoute {
 };
 
 // Which endpoint `target` (path and query) names; none for any other path.
-PartnerRoute match_partner_route(Method method, std::string_view target);
+PartnerRoute match_partner_route(http::Method method, std::string_view target);
 
 // The role an endpoint needs: partner for the inbox (the organisation is
 // checked by the handler), admin for dead letters. For the pipeline's 403.
@@ -55,10 +55,10 @@ struct PartnerApi {
 
 // Called exactly once, on the caller's thread or after the store's commit
 // on the store's writer thread.
-using PartnerReply = std::function<void(Response)>;
+using PartnerReply = std::function<void(http::Response)>;
 
 // Dispatches to the handlers below; a route of PartnerEndpoint::none is a 404.
-void handle_partner_route(const Request& request, const Principal& principal, const PartnerRoute& route,
+void handle_partner_route(const http::Request& request, const http::Principal& principal, const PartnerRoute& route,
                           const PartnerApi& api, PartnerReply reply);
 
 // {"items":[{id, cursor, message_id, service, created_at, state, format,
@@ -66,21 +66,21 @@ void handle_partner_route(const Request& request, const Principal& principal, co
 // as JSON when its content type is JSON, else a string (care-notes XML).
 // `next` is null when nothing follows the page now; each item's cursor lets
 // a polling script ask for what came after the last item it saw.
-void list_inbox(const Request& request, const Principal& principal, std::string_view organisation,
+void list_inbox(const http::Request& request, const http::Principal& principal, std::string_view organisation,
                 const PartnerApi& api, PartnerReply reply);
 // 200 {"id", "state": "acknowledged"}, the same for a repeat (nothing more is recorded).
-void ack_inbox_item(const Request& request, const Principal& principal, std::string_view organisation,
+void ack_inbox_item(const http::Request& request, const http::Principal& principal, std::string_view organisation,
                     std::string_view item_id, const PartnerApi& api, PartnerReply reply);
 // {"count", "items":[{id, cursor, message_id, recipient, recipient_ods,
 // service, created_at, attempts, last_error}], "next"}: metadata, no documents.
-void list_dead_letters(const Request& request, const Principal& principal, const PartnerApi& api,
+void list_dead_letters(const http::Request& request, const http::Principal& principal, const PartnerApi& api,
                        PartnerReply reply);
 // 200 {"id", "state": "pending"}; 404 unknown; 409 when it is not a dead letter.
-void retry_dead_letter(const Request& request, const Principal& principal, std::string_view item_id,
+void retry_dead_letter(const http::Request& request, const http::Principal& principal, std::string_view item_id,
                        const PartnerApi& api, PartnerReply reply);
 // 200 {"recipient", "requeued": N, "remaining": M}; 400 without ?recipient=.
 // Each retry resets the item's attempts and makes it due at once.
-void retry_dead_letters(const Request& request, const Principal& principal, const PartnerApi& api,
+void retry_dead_letters(const http::Request& request, const http::Principal& principal, const PartnerApi& api,
                         PartnerReply reply);
 
-}  // namespace carebridge::gateway::http
+}  // namespace carebridge::gateway::api

@@ -1,4 +1,4 @@
-#include "http/partner_api.hpp"
+#include "api/partner_api.hpp"
 
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
@@ -10,9 +10,9 @@
 
 #include "audit/audit_event.hpp"
 #include "audit/detail.hpp"
-#include "http/pipeline.hpp"
+#include "api/pipeline.hpp"
 
-namespace carebridge::gateway::http {
+namespace carebridge::gateway::api {
 namespace {
 
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
@@ -66,25 +66,25 @@ void field(JsonWriter& w, std::string_view name, std::string_view value) {
     string(w, value);
 }
 
-Response json_response(unsigned status, const rapidjson::StringBuffer& buffer) {
-    Response r;
+http::Response json_response(unsigned status, const rapidjson::StringBuffer& buffer) {
+    http::Response r;
     r.status = status;
     r.content_type = "application/json";
     r.body.assign(buffer.GetString(), buffer.GetSize());
     return r;
 }
 
-Response not_found(std::string_view what) { return outcome_response(404, "error", "not-found", what); }
+http::Response not_found(std::string_view what) { return outcome_response(404, "error", "not-found", what); }
 
-Response store_unavailable() {
-    Response r = outcome_response(503, "error", "transient", "the store is not reachable; retry shortly");
+http::Response store_unavailable() {
+    http::Response r = outcome_response(503, "error", "transient", "the store is not reachable; retry shortly");
     r.headers.emplace_back("Retry-After", "1");
     return r;
 }
 
 // The organisation the path names, when it is the caller's own: by id, ODS
 // code or alias, so a partner may use any of its names. nullptr otherwise.
-const config::Organisation* own_organisation(const config::Config& config, const Principal& principal,
+const config::Organisation* own_organisation(const config::Config& config, const http::Principal& principal,
                                              std::string_view organisation) {
     const config::Organisation* named = config.organisation(organisation);
     if (!named || named->id != principal.organisation) return nullptr;
@@ -96,7 +96,7 @@ std::string ods_of(const config::Config& config, std::string_view organisation) 
     return o ? o->ods_code : std::string(organisation);
 }
 
-audit::AuditEvent event_for(const store::OutboxItem& item, audit::AuditAction action, const Principal& principal,
+audit::AuditEvent event_for(const store::OutboxItem& item, audit::AuditAction action, const http::Principal& principal,
                             std::string actor_ods, std::string_view role) {
     audit::AuditEvent e;
     e.action = action;
@@ -139,7 +139,7 @@ void write_next(JsonWriter& w, bool more, std::uint64_t last_seq) {
 }
 
 // The cursor and page size a list request asks for; a 400 response when they are malformed.
-std::optional<Response> page_of(const Request& request, store::OutboxQuery& query) {
+std::optional<http::Response> page_of(const http::Request& request, store::OutboxQuery& query) {
     if (const auto after = query_value(request.target, "after")) {
         const auto value = parse_count(*after);
         if (!value) return outcome_response(400, "error", "invalid", "after= takes the cursor of a page's item");
@@ -175,13 +175,13 @@ std::string_view to_string(PartnerEndpoint endpoint) {
     return "none";
 }
 
-PartnerRoute match_partner_route(Method method, std::string_view target) {
+PartnerRoute match_partner_route(http::Method method, std::string_view target) {
     std::string_view path = path_of(target);
     PartnerRoute route;
     const auto set = [&](PartnerEndpoint endpoint, bool post) {
         route.endpoint = endpoint;
         route.allow = post ? "POST" : "GET, HEAD";
-        route.method_ok = post ? method == Method::post : (method == Method::get || method == Method::head);
+        route.method_ok = post ? method == http::Method::post : (method == http::Method::get || method == http::Method::head);
     };
     // Split into segments: "/partners/befriend/inbox" → partners, befriend, inbox.
     std::vector<std::string_view> segments;
@@ -232,7 +232,7 @@ bool partner_route_allowed(PartnerEndpoint endpoint, const config::Roles& roles)
     return false;
 }
 
-void handle_partner_route(const Request& request, const Principal& principal, const PartnerRoute& route,
+void handle_partner_route(const http::Request& request, const http::Principal& principal, const PartnerRoute& route,
                           const PartnerApi& api, PartnerReply reply) {
     if (!partner_route_allowed(route.endpoint, principal.roles)) {
         if (route.endpoint == PartnerEndpoint::none) return reply(not_found("no such endpoint"));
@@ -253,7 +253,7 @@ void handle_partner_route(const Request& request, const Principal& principal, co
     reply(not_found("no such endpoint"));
 }
 
-void list_inbox(const Request& request, const Principal& principal, std::string_view organisation,
+void list_inbox(const http::Request& request, const http::Principal& principal, std::string_view organisation,
                 const PartnerApi& api, PartnerReply reply) {
     if (!principal.roles.has(config::Role::partner) || !api.config)
         return reply(not_found("no such inbox"));
@@ -293,7 +293,7 @@ void list_inbox(const Request& request, const Principal& principal, std::string_
     w.EndArray();
     write_next(w, more, items.empty() ? query.after_seq : items.back().seq);
     w.EndObject();
-    Response page = json_response(200, buffer);
+    http::Response page = json_response(200, buffer);
     if (items.empty()) return reply(std::move(page));
 
     // Each item read is a disclosure the audit log must hold before it is made.
@@ -309,7 +309,7 @@ void list_inbox(const Request& request, const Principal& principal, std::string_
                 });
 }
 
-void ack_inbox_item(const Request&, const Principal& principal, std::string_view organisation,
+void ack_inbox_item(const http::Request&, const http::Principal& principal, std::string_view organisation,
                     std::string_view item_id, const PartnerApi& api, PartnerReply reply) {
     if (!principal.roles.has(config::Role::partner) || !api.config) return reply(not_found("no such inbox item"));
     const config::Organisation* own = own_organisation(*api.config, principal, organisation);
@@ -326,7 +326,7 @@ void ack_inbox_item(const Request&, const Principal& principal, std::string_view
     field(w, "id", item->id);
     field(w, "state", "acknowledged");
     w.EndObject();
-    Response done = json_response(200, buffer);
+    http::Response done = json_response(200, buffer);
     if (item->state == store::OutboxState::acknowledged) return reply(std::move(done));  // a repeat
 
     store::WriteSet writes;
@@ -345,7 +345,7 @@ void ack_inbox_item(const Request&, const Principal& principal, std::string_view
                 });
 }
 
-void list_dead_letters(const Request& request, const Principal& principal, const PartnerApi& api,
+void list_dead_letters(const http::Request& request, const http::Principal& principal, const PartnerApi& api,
                        PartnerReply reply) {
     if (!principal.roles.has(config::Role::admin) || !api.config)
         return reply(outcome_response(403, "error", "forbidden", "dead letters are for admins"));
@@ -397,7 +397,7 @@ void list_dead_letters(const Request& request, const Principal& principal, const
 namespace {
 
 // The update and audit entry that put a dead letter back in the queue.
-void add_retry(store::WriteSet& writes, const store::OutboxItem& item, const Principal& principal,
+void add_retry(store::WriteSet& writes, const store::OutboxItem& item, const http::Principal& principal,
                const std::string& actor_ods) {
     store::OutboxUpdate update;
     update.id = item.id;
@@ -417,7 +417,7 @@ void add_retry(store::WriteSet& writes, const store::OutboxItem& item, const Pri
 
 }  // namespace
 
-void retry_dead_letter(const Request&, const Principal& principal, std::string_view item_id, const PartnerApi& api,
+void retry_dead_letter(const http::Request&, const http::Principal& principal, std::string_view item_id, const PartnerApi& api,
                        PartnerReply reply) {
     if (!principal.roles.has(config::Role::admin) || !api.config)
         return reply(outcome_response(403, "error", "forbidden", "dead letters are for admins"));
@@ -448,7 +448,7 @@ void retry_dead_letter(const Request&, const Principal& principal, std::string_v
                 });
 }
 
-void retry_dead_letters(const Request& request, const Principal& principal, const PartnerApi& api,
+void retry_dead_letters(const http::Request& request, const http::Principal& principal, const PartnerApi& api,
                         PartnerReply reply) {
     if (!principal.roles.has(config::Role::admin) || !api.config)
         return reply(outcome_response(403, "error", "forbidden", "dead letters are for admins"));
@@ -502,4 +502,4 @@ void retry_dead_letters(const Request& request, const Principal& principal, cons
                 });
 }
 
-}  // namespace carebridge::gateway::http
+}  // namespace carebridge::gateway::api

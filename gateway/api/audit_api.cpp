@@ -1,4 +1,4 @@
-#include "http/audit_api.hpp"
+#include "api/audit_api.hpp"
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -18,11 +18,11 @@
 #include "audit/detail.hpp"
 #include "audit/entry_bytes.hpp"
 #include "audit/merkle.hpp"
-#include "http/pipeline.hpp"
+#include "api/pipeline.hpp"
 #include "model/validate.hpp"
 #include "store/sqlite_audit.hpp"
 
-namespace carebridge::gateway::http {
+namespace carebridge::gateway::api {
 namespace {
 
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
@@ -159,18 +159,18 @@ void field(JsonWriter& w, std::string_view name, std::string_view value) {
     string(w, value);
 }
 
-Response json_response(const rapidjson::StringBuffer& buffer, std::string content_type = "application/json") {
-    Response r;
+http::Response json_response(const rapidjson::StringBuffer& buffer, std::string content_type = "application/json") {
+    http::Response r;
     r.content_type = std::move(content_type);
     r.body.assign(buffer.GetString(), buffer.GetSize());
     return r;
 }
 
-Response bad_request(std::string_view what) { return outcome_response(400, "error", "invalid", what); }
-Response not_found(std::string_view what) { return outcome_response(404, "error", "not-found", what); }
+http::Response bad_request(std::string_view what) { return outcome_response(400, "error", "invalid", what); }
+http::Response not_found(std::string_view what) { return outcome_response(404, "error", "not-found", what); }
 
-Response store_unavailable() {
-    Response r = outcome_response(503, "error", "transient", "the audit log is not reachable; retry shortly");
+http::Response store_unavailable() {
+    http::Response r = outcome_response(503, "error", "transient", "the audit log is not reachable; retry shortly");
     r.headers.emplace_back("Retry-After", "1");
     return r;
 }
@@ -184,7 +184,7 @@ struct Reader {
     bool everything = false;  // auditor or admin; else only its own organisation's entries
 };
 
-Reader reader_of(const Principal& principal, const config::Config* config) {
+Reader reader_of(const http::Principal& principal, const config::Config* config) {
     Reader reader;
     const config::Organisation* organisation = config ? config->organisation(principal.organisation) : nullptr;
     reader.ods = organisation ? organisation->ods_code : principal.organisation;
@@ -204,7 +204,7 @@ bool visible(const Reader& reader, const audit::AuditEvent& event) {
 }
 
 // The read this request makes, for the log.
-audit::AuditEvent read_event(const Reader& reader, const Principal& principal, std::string patient,
+audit::AuditEvent read_event(const Reader& reader, const http::Principal& principal, std::string patient,
                              std::string detail) {
     audit::AuditEvent e;
     e.action = AuditAction::read;
@@ -218,7 +218,7 @@ audit::AuditEvent read_event(const Reader& reader, const Principal& principal, s
 }
 
 // Records the read, then answers: the log holds every read before anything is disclosed.
-void record_then_reply(const AuditApi& api, audit::AuditEvent read, Response response, AuditReply reply) {
+void record_then_reply(const AuditApi& api, audit::AuditEvent read, http::Response response, AuditReply reply) {
     store::WriteSet writes;
     writes.audit.push_back(std::move(read));
     api.store.commit(std::move(writes), [response = std::move(response),
@@ -311,7 +311,7 @@ struct Filters {
 };
 
 // A 400 when a filter is malformed; 403 when a partner asks about another organisation.
-std::optional<Response> parse_filters(const QueryParameters& params, const Reader& reader,
+std::optional<http::Response> parse_filters(const QueryParameters& params, const Reader& reader,
                                       const config::Config* config, Filters& filters) {
     audit::AuditQuery& query = filters.query;
     if (const std::string nhs = params.get("nhs"); !nhs.empty()) {
@@ -943,7 +943,7 @@ std::optional<audit::Checkpoint> sign_now(store::Store& store, std::error_code& 
     return store.latest_audit_checkpoint(error);  // another request signed it first
 }
 
-Response proof_mismatch() {
+http::Response proof_mismatch() {
     return outcome_response(500, "fatal", "exception",
                             "the stored leaves do not match the signed checkpoint; run carebridge audit verify");
 }
@@ -966,13 +966,13 @@ std::string_view to_string(AuditEndpoint endpoint) {
     return "none";
 }
 
-AuditRoute match_audit_route(Method method, std::string_view target) {
+AuditRoute match_audit_route(http::Method method, std::string_view target) {
     const std::string_view path = path_of(target);
     AuditRoute route;
     const auto get = [&](AuditEndpoint endpoint) {
         route.endpoint = endpoint;
         route.allow = "GET, HEAD";
-        route.method_ok = method == Method::get || method == Method::head;
+        route.method_ok = method == http::Method::get || method == http::Method::head;
     };
     const auto with_seq = [&](AuditEndpoint endpoint, std::string_view prefix) {
         const auto seq = parse_count(path.substr(prefix.size()));
@@ -1040,7 +1040,7 @@ AuditVerifier::Status AuditVerifier::status(const audit::PublicKey& key) {
     return fresh;
 }
 
-void handle_audit_route(const Request& request, const Principal& principal, const AuditRoute& route,
+void handle_audit_route(const http::Request& request, const http::Principal& principal, const AuditRoute& route,
                         const AuditApi& api, AuditReply reply) {
     if (route.endpoint == AuditEndpoint::none) return reply(not_found("no such endpoint"));
     if (!audit_route_allowed(route.endpoint, principal.roles))
@@ -1059,7 +1059,7 @@ void handle_audit_route(const Request& request, const Principal& principal, cons
     reply(not_found("no such endpoint"));
 }
 
-void list_audit_events(const Request& request, const Principal& principal, const AuditApi& api, AuditReply reply) {
+void list_audit_events(const http::Request& request, const http::Principal& principal, const AuditApi& api, AuditReply reply) {
     const config::Config* config = api.config.get();
     const Reader reader = reader_of(principal, config);
     const QueryParameters params(request.target);
@@ -1091,7 +1091,7 @@ void list_audit_events(const Request& request, const Principal& principal, const
     const auto entries = find_page(api.store, filters.query, more, error);
     if (error) return reply(store_unavailable());
 
-    Response response;
+    http::Response response;
     const char* format_name = "json";
     if (listing == Listing::csv) {
         format_name = "csv";
@@ -1132,7 +1132,7 @@ void list_audit_events(const Request& request, const Principal& principal, const
                       std::move(response), std::move(reply));
 }
 
-void get_audit_event(const Request&, const Principal& principal, std::uint64_t seq, const AuditApi& api,
+void get_audit_event(const http::Request&, const http::Principal& principal, std::uint64_t seq, const AuditApi& api,
                      AuditReply reply) {
     const Reader reader = reader_of(principal, api.config.get());
     std::error_code error;
@@ -1162,7 +1162,7 @@ void get_audit_event(const Request&, const Principal& principal, std::uint64_t s
                       json_response(buffer), std::move(reply));
 }
 
-void audit_report(const Request& request, const Principal& principal, const AuditApi& api, AuditReply reply) {
+void audit_report(const http::Request& request, const http::Principal& principal, const AuditApi& api, AuditReply reply) {
     const config::Config* config = api.config.get();
     const Reader reader = reader_of(principal, config);
     const QueryParameters params(request.target);
@@ -1201,7 +1201,7 @@ void audit_report(const Request& request, const Principal& principal, const Audi
     }
 
     const std::string generated_at = audit::now_instant();
-    Response response;
+    http::Response response;
     if (html) {
         response.content_type = "text/html; charset=utf-8";
         response.body = report_html(*nhs, entries, truncated, config, generated_at);
@@ -1241,7 +1241,7 @@ void audit_report(const Request& request, const Principal& principal, const Audi
                       std::move(response), std::move(reply));
 }
 
-void latest_audit_checkpoint(const Request&, const Principal& principal, const AuditApi& api, AuditReply reply) {
+void latest_audit_checkpoint(const http::Request&, const http::Principal& principal, const AuditApi& api, AuditReply reply) {
     const Reader reader = reader_of(principal, api.config.get());
     std::error_code error;
     auto checkpoint = api.store.latest_audit_checkpoint(error);
@@ -1280,7 +1280,7 @@ void latest_audit_checkpoint(const Request&, const Principal& principal, const A
                       json_response(buffer), std::move(reply));
 }
 
-void audit_consistency_proof(const Request& request, const Principal& principal, const AuditApi& api,
+void audit_consistency_proof(const http::Request& request, const http::Principal& principal, const AuditApi& api,
                              AuditReply reply) {
     const Reader reader = reader_of(principal, api.config.get());
     const QueryParameters params(request.target);
@@ -1330,7 +1330,7 @@ void audit_consistency_proof(const Request& request, const Principal& principal,
                       json_response(buffer), std::move(reply));
 }
 
-void audit_inclusion_proof(const Request&, const Principal& principal, std::uint64_t seq, const AuditApi& api,
+void audit_inclusion_proof(const http::Request&, const http::Principal& principal, std::uint64_t seq, const AuditApi& api,
                            AuditReply reply) {
     const Reader reader = reader_of(principal, api.config.get());
     std::error_code error;
@@ -1375,7 +1375,7 @@ void audit_inclusion_proof(const Request&, const Principal& principal, std::uint
                       json_response(buffer), std::move(reply));
 }
 
-void audit_verification(const Request&, const Principal& principal, const AuditApi& api, AuditReply reply) {
+void audit_verification(const http::Request&, const http::Principal& principal, const AuditApi& api, AuditReply reply) {
     const Reader reader = reader_of(principal, api.config.get());
     if (!api.verifier)
         return reply(outcome_response(503, "error", "not-supported", "this gateway does not verify its log online"));
@@ -1410,4 +1410,4 @@ void audit_verification(const Request&, const Principal& principal, const AuditA
                       json_response(buffer), std::move(reply));
 }
 
-}  // namespace carebridge::gateway::http
+}  // namespace carebridge::gateway::api

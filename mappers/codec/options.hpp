@@ -3,7 +3,7 @@
 
 #include <cstddef>
 
-namespace carebridge::translation {
+namespace carebridge::codec {
 
 // strict: an element the mapper does not know is an error and the document is
 // rejected. lenient: it is a warning and the rest is carried.
@@ -30,4 +30,4 @@ struct StreamLimits {
     std::size_t max_string_bytes = 1u << 20;
 };
 
-}  // namespace carebridge::translation
+}  // namespace carebridge::codec

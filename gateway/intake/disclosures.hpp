@@ -17,7 +17,7 @@
 #include "policy/routing.hpp"
 #include "store/store.hpp"
 
-namespace carebridge::gateway::http {
+namespace carebridge::gateway::intake {
 
 // Who acted, as the audit log names them.
 struct Actor {
@@ -25,7 +25,7 @@ struct Actor {
     std::string client;  // API client or certificate
     std::string role;    // the role it acted in
 };
-Actor actor_of(const Principal& principal, const config::Config& config, std::string_view role);
+Actor actor_of(const http::Principal& principal, const config::Config& config, std::string_view role);
 
 // A referral the directory will not let go anywhere: the submitter's answer.
 struct Refusal {
@@ -50,4 +50,4 @@ DisclosurePlan plan_disclosures(const model::PersonRecord& record, const store::
 audit::AuditEvent message_event(audit::AuditAction action, const Actor& actor, const store::StoredMessage& message,
                                 std::string_view outcome, std::string detail = {});
 
-}  // namespace carebridge::gateway::http
+}  // namespace carebridge::gateway::intake

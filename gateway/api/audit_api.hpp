@@ -53,7 +53,7 @@
 #include "http/exchange.hpp"
 #include "store/store.hpp"
 
-namespace carebridge::gateway::http {
+namespace carebridge::gateway::api {
 
 enum class AuditEndpoint { none, events, event, report, latest_checkpoint, consistency, proof, verification };
 std::string_view to_string(AuditEndpoint endpoint);
@@ -67,7 +67,7 @@ struct AuditRoute {
 
 // Which endpoint `target` (path and query) names; none for any other path.
 // A {seq} that is not a positive number is none (404).
-AuditRoute match_audit_route(Method method, std::string_view target);
+AuditRoute match_audit_route(http::Method method, std::string_view target);
 
 // The roles that may use the audit endpoints: auditor, admin, or partner
 // (whose reads the handlers narrow to its own organisation). For the pipeline's 403.
@@ -111,34 +111,34 @@ struct AuditApi {
 
 // Called exactly once, on the caller's thread or after the store's commit
 // on the store's writer thread.
-using AuditReply = std::function<void(Response)>;
+using AuditReply = std::function<void(http::Response)>;
 
 // Dispatches to the handlers below: 404 for AuditEndpoint::none, 403 for a
 // caller without an allowed role.
-void handle_audit_route(const Request& request, const Principal& principal, const AuditRoute& route,
+void handle_audit_route(const http::Request& request, const http::Principal& principal, const AuditRoute& route,
                         const AuditApi& api, AuditReply reply);
 
 // {"entries":[{seq, time, action, actor_organisation, actor_client, actor_role,
 // patient, message_id, referral_id, recipient, purpose, lawful_basis,
 // consent_reference, outcome, detail, previous_hash, hash}], "next": cursor|null,
 // "organisations": {ODS: name}}. 400 for a malformed filter.
-void list_audit_events(const Request& request, const Principal& principal, const AuditApi& api, AuditReply reply);
+void list_audit_events(const http::Request& request, const http::Principal& principal, const AuditApi& api, AuditReply reply);
 // The entry as in a page, plus leaf_hash and whether its hash matches its contents.
-void get_audit_event(const Request& request, const Principal& principal, std::uint64_t seq, const AuditApi& api,
+void get_audit_event(const http::Request& request, const http::Principal& principal, std::uint64_t seq, const AuditApi& api,
                      AuditReply reply);
-void audit_report(const Request& request, const Principal& principal, const AuditApi& api, AuditReply reply);
+void audit_report(const http::Request& request, const http::Principal& principal, const AuditApi& api, AuditReply reply);
 // {tree_size, root_hash, time, signature, key_id, public_key_pem, signature_valid, signed_bytes};
 // when none has been signed yet, one is signed now; 404 only for an empty log.
-void latest_audit_checkpoint(const Request& request, const Principal& principal, const AuditApi& api,
+void latest_audit_checkpoint(const http::Request& request, const http::Principal& principal, const AuditApi& api,
                              AuditReply reply);
 // {from: checkpoint, to: checkpoint, path: [hex]}; 404 when either size has no checkpoint.
-void audit_consistency_proof(const Request& request, const Principal& principal, const AuditApi& api,
+void audit_consistency_proof(const http::Request& request, const http::Principal& principal, const AuditApi& api,
                              AuditReply reply);
 // {seq, leaf_index, leaf_hash, hash, tree_size, root_hash, path: [hex], checkpoint}.
-void audit_inclusion_proof(const Request& request, const Principal& principal, std::uint64_t seq,
+void audit_inclusion_proof(const http::Request& request, const http::Principal& principal, std::uint64_t seq,
                            const AuditApi& api, AuditReply reply);
 // {status: intact|tampered|unreadable, line, entries, first_bad, last_checkpoint,
 // checked_at, reused, max_age_seconds, method}.
-void audit_verification(const Request& request, const Principal& principal, const AuditApi& api, AuditReply reply);
+void audit_verification(const http::Request& request, const http::Principal& principal, const AuditApi& api, AuditReply reply);
 
-}  // namespace carebridge::gateway::http
+}  // namespace carebridge::gateway::api

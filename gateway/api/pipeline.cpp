@@ -1,4 +1,4 @@
-#include "http/pipeline.hpp"
+#include "api/pipeline.hpp"
 
 #include <openssl/rand.h>
 
@@ -15,16 +15,16 @@
 
 #include "carenotes/carenotes_codec.hpp"
 #include "audit/detail.hpp"
-#include "http/disclosures.hpp"
+#include "intake/disclosures.hpp"
 #include "http/negotiation.hpp"
-#include "http/audit_api.hpp"
-#include "http/partner_api.hpp"
-#include "http/status_api.hpp"
-#include "http/ui_assets.hpp"
+#include "api/audit_api.hpp"
+#include "api/partner_api.hpp"
+#include "api/status_api.hpp"
+#include "ui/ui_assets.hpp"
 #include "issues/operation_outcome.hpp"
 #include "translation/translator.hpp"
 
-namespace carebridge::gateway::http {
+namespace carebridge::gateway::api {
 
 using translation::Format;
 
@@ -91,23 +91,23 @@ std::string now_instant() {
 }
 
 struct RouteMatch {
-    RouteId route = RouteId::unmatched;
+    http::RouteId route = http::RouteId::unmatched;
     std::string parameter;
     const char* allow = "";  // methods the path takes, for 405
     bool method_ok = false;
 };
 
-RouteMatch match_route(Method method, std::string_view target) {
+RouteMatch match_route(http::Method method, std::string_view target) {
     const std::string_view path = path_of(target);
     RouteMatch m;
-    if (const UiRoute ui = match_ui_route(method, target); ui.matched) {
-        m.route = RouteId::ui;
+    if (const ui::UiRoute ui = ui::match_ui_route(method, target); ui.matched) {
+        m.route = http::RouteId::ui;
         m.allow = ui.allow;
         m.method_ok = ui.method_ok;
         return m;
     }
     if (const AuditRoute audit = match_audit_route(method, target); audit.endpoint != AuditEndpoint::none) {
-        m.route = RouteId::audit;
+        m.route = http::RouteId::audit;
         m.allow = audit.allow;
         m.method_ok = audit.method_ok;
         return m;
@@ -116,47 +116,47 @@ RouteMatch match_route(Method method, std::string_view target) {
         const bool admin = partner.endpoint == PartnerEndpoint::dead_letters ||
                            partner.endpoint == PartnerEndpoint::dead_letter_retry ||
                            partner.endpoint == PartnerEndpoint::dead_letters_retry;
-        m.route = admin ? RouteId::admin : RouteId::partners;
+        m.route = admin ? http::RouteId::admin : http::RouteId::partners;
         m.allow = partner.allow;
         m.method_ok = partner.method_ok;
         return m;
     }
     if (const StatusRoute status = match_status_route(method, target); status.endpoint != StatusEndpoint::none) {
-        m.route = RouteId::status;
+        m.route = http::RouteId::status;
         m.allow = status.allow;
         m.method_ok = status.method_ok;
         return m;
     }
-    const auto post_only = [&](RouteId route) {
+    const auto post_only = [&](http::RouteId route) {
         m.route = route;
         m.allow = "POST";
-        m.method_ok = method == Method::post;
+        m.method_ok = method == http::Method::post;
     };
-    const auto get_only = [&](RouteId route) {
+    const auto get_only = [&](http::RouteId route) {
         m.route = route;
         m.allow = "GET, HEAD";
-        m.method_ok = method == Method::get || method == Method::head;
+        m.method_ok = method == http::Method::get || method == http::Method::head;
     };
     if (path == "/fhir")
-        post_only(RouteId::fhir_bundle);
+        post_only(http::RouteId::fhir_bundle);
     else if (path.starts_with("/fhir/") && is_resource_type(path.substr(6))) {
-        post_only(RouteId::fhir_resource);
+        post_only(http::RouteId::fhir_resource);
         m.parameter = path.substr(6);
     } else if (path == "/carenotes/exports")
-        post_only(RouteId::carenotes_export);
+        post_only(http::RouteId::carenotes_export);
     else if (path == "/referrals")
-        post_only(RouteId::referral_post);
+        post_only(http::RouteId::referral_post);
     else if (path.starts_with("/referrals/") && path.size() > 11) {
-        get_only(RouteId::referral_get);
+        get_only(http::RouteId::referral_get);
         m.parameter = path.substr(11);
     } else if (path == "/translate")
-        post_only(RouteId::translate);
+        post_only(http::RouteId::translate);
     else if (path == "/healthz")
-        get_only(RouteId::healthz);
+        get_only(http::RouteId::healthz);
     else if (path == "/readyz")
-        get_only(RouteId::readyz);
+        get_only(http::RouteId::readyz);
     else if (path == "/metrics")
-        get_only(RouteId::metrics);
+        get_only(http::RouteId::metrics);
     return m;
 }
 
@@ -165,8 +165,8 @@ unsigned decode_failure_status(const issues::IssueSink& sink) {
     return sink.count(issues::Severity::fatal) > 0 ? 400 : 422;
 }
 
-Response outcome_of(unsigned status, const issues::IssueSink& sink) {
-    Response r;
+http::Response outcome_of(unsigned status, const issues::IssueSink& sink) {
+    http::Response r;
     r.status = status;
     r.content_type = std::string(fhir_json);
     r.body = issues::to_operation_outcome_json(sink);
@@ -181,7 +181,7 @@ std::string accepted_outcome(issues::IssueSink& sink, const std::string& id) {
 }
 
 // One stored message from a decoded record.
-store::StoredMessage message_from(const model::PersonRecord& record, const Principal& principal, Format format,
+store::StoredMessage message_from(const model::PersonRecord& record, const http::Principal& principal, Format format,
                                   std::string content_type, std::string payload, std::string idempotency_key) {
     store::StoredMessage m;
     m.id = new_message_id();
@@ -253,7 +253,7 @@ private:
 
 }  // namespace
 
-Response outcome_response(unsigned status, std::string_view severity, std::string_view code, std::string_view message) {
+http::Response outcome_response(unsigned status, std::string_view severity, std::string_view code, std::string_view message) {
     rapidjson::StringBuffer buffer;
     rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
     w.StartObject();
@@ -271,7 +271,7 @@ Response outcome_response(unsigned status, std::string_view severity, std::strin
     w.EndObject();
     w.EndArray();
     w.EndObject();
-    Response r;
+    http::Response r;
     r.status = status;
     r.content_type = std::string(fhir_json);
     r.body.assign(buffer.GetString(), buffer.GetSize());
@@ -288,7 +288,7 @@ bool routes_referrals(const config::Config& config) {
 
 }  // namespace
 
-Pipeline::Pipeline(std::shared_ptr<const config::Config> config, store::Store& store, Metrics& metrics)
+Pipeline::Pipeline(std::shared_ptr<const config::Config> config, store::Store& store, http::Metrics& metrics)
     : config_(std::move(config)), store_(store), metrics_(metrics) {
     std::string error;
     if (routes_referrals(*config_)) directory_ = policy::Directory::create(*config_, error);
@@ -320,19 +320,19 @@ std::shared_ptr<const config::Config> Pipeline::config() const {
     return config_;
 }
 
-Response Pipeline::reject(Rejection reason, unsigned status, std::string_view code, std::string message) {
+http::Response Pipeline::reject(http::Rejection reason, unsigned status, std::string_view code, std::string message) {
     metrics_.count_rejection(reason);
     return outcome_response(status, "error", code, message);
 }
 
-std::optional<Response> Pipeline::screen(const Request& request, Screened& screened) {
+std::optional<http::Response> Pipeline::screen(const http::Request& request, Screened& screened) {
     const RouteMatch m = match_route(request.method, request.target);
     screened.route = m.route;
     screened.parameter = m.parameter;
-    if (m.route == RouteId::unmatched)
-        return reject(Rejection::not_found, 404, "not-found", "no such endpoint: " + std::string(path_of(request.target)));
+    if (m.route == http::RouteId::unmatched)
+        return reject(http::Rejection::not_found, 404, "not-found", "no such endpoint: " + std::string(path_of(request.target)));
     if (!m.method_ok) {
-        Response r = reject(Rejection::method_not_allowed, 405, "not-supported",
+        http::Response r = reject(http::Rejection::method_not_allowed, 405, "not-supported",
                             "this endpoint takes " + std::string(m.allow));
         r.headers.emplace_back("Allow", m.allow);
         return r;
@@ -340,67 +340,67 @@ std::optional<Response> Pipeline::screen(const Request& request, Screened& scree
     // Probes and metrics answer without credentials: they carry no patient data
     // and a load balancer must reach them.
     // The auditor's page is static files; the data it shows comes from /audit with a token.
-    if (m.route == RouteId::healthz || m.route == RouteId::readyz || m.route == RouteId::metrics ||
-        m.route == RouteId::ui)
+    if (m.route == http::RouteId::healthz || m.route == http::RouteId::readyz || m.route == http::RouteId::metrics ||
+        m.route == http::RouteId::ui)
         return std::nullopt;
     if (draining()) {
-        Response r = reject(Rejection::draining, 503, "transient", "the gateway is shutting down; retry elsewhere");
+        http::Response r = reject(http::Rejection::draining, 503, "transient", "the gateway is shutting down; retry elsewhere");
         r.headers.emplace_back("Retry-After", "1");
         r.close = true;
         return r;
     }
 
     const auto config = this->config();
-    switch (authenticate(*config, request, screened.principal)) {
-        case AuthStatus::ok: break;
-        case AuthStatus::missing: {
-            Response r = reject(Rejection::unauthenticated, 401, "login",
+    switch (http::authenticate(*config, request, screened.principal)) {
+        case http::AuthStatus::ok: break;
+        case http::AuthStatus::missing: {
+            http::Response r = reject(http::Rejection::unauthenticated, 401, "login",
                                 "credentials required: a bearer token or a client certificate");
             r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"carebridge\"");
             return r;
         }
-        case AuthStatus::bad_token: {
-            Response r = reject(Rejection::unauthenticated, 401, "login", "the bearer token is not valid");
+        case http::AuthStatus::bad_token: {
+            http::Response r = reject(http::Rejection::unauthenticated, 401, "login", "the bearer token is not valid");
             r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"carebridge\", error=\"invalid_token\"");
             return r;
         }
-        case AuthStatus::unknown_certificate:
-            return reject(Rejection::unauthenticated, 401, "login",
+        case http::AuthStatus::unknown_certificate:
+            return reject(http::Rejection::unauthenticated, 401, "login",
                           "the client certificate is not registered with this partnership");
     }
 
     const config::Roles roles = screened.principal.roles;
     bool allowed = false;
     switch (m.route) {
-        case RouteId::fhir_bundle:
-        case RouteId::fhir_resource:
-        case RouteId::carenotes_export:
-        case RouteId::referral_post: allowed = roles.has(config::Role::submitter); break;
+        case http::RouteId::fhir_bundle:
+        case http::RouteId::fhir_resource:
+        case http::RouteId::carenotes_export:
+        case http::RouteId::referral_post: allowed = roles.has(config::Role::submitter); break;
         // A referral is read by the organisation that sent it (partners get
         // theirs through routing); auditors read metadata, never payloads.
-        case RouteId::referral_get:
+        case http::RouteId::referral_get:
             allowed = roles.has(config::Role::submitter) || roles.has(config::Role::admin);
             break;
         // Auditors and admins read the whole log, a partner its own organisation's entries.
-        case RouteId::audit:
+        case http::RouteId::audit:
             allowed = audit_route_allowed(match_audit_route(request.method, request.target).endpoint, roles);
             break;
-        case RouteId::partners:
-        case RouteId::admin:
+        case http::RouteId::partners:
+        case http::RouteId::admin:
             allowed = partner_route_allowed(match_partner_route(request.method, request.target).endpoint, roles);
             break;
-        case RouteId::status:
+        case http::RouteId::status:
             allowed = status_route_allowed(match_status_route(request.method, request.target).endpoint, roles);
             break;
         // Stateless translation stores and discloses nothing.
-        case RouteId::translate:
+        case http::RouteId::translate:
             allowed = roles.has(config::Role::submitter) || roles.has(config::Role::partner) ||
                       roles.has(config::Role::admin);
             break;
         default: allowed = true;
     }
     if (!allowed)
-        return reject(Rejection::forbidden, 403, "forbidden",
+        return reject(http::Rejection::forbidden, 403, "forbidden",
                       "client '" + screened.principal.client + "' (" + config::to_string(roles) +
                           ") may not use " + std::string(to_string(m.route)));
 
@@ -408,8 +408,8 @@ std::optional<Response> Pipeline::screen(const Request& request, Screened& scree
     const double rate = screened.principal.rate_per_second > 0 ? screened.principal.rate_per_second
                                                                : config->limits.rate_per_second;
     const double burst = screened.principal.burst > 0 ? screened.principal.burst : config->limits.burst;
-    if (!rate_limiter_.admit(screened.principal.client, rate, burst, RateLimiter::Clock::now(), retry_after)) {
-        Response r = reject(Rejection::rate_limited, 429, "throttled",
+    if (!rate_limiter_.admit(screened.principal.client, rate, burst, http::RateLimiter::Clock::now(), retry_after)) {
+        http::Response r = reject(http::Rejection::rate_limited, 429, "throttled",
                             "over this client's request rate; retry after the time in Retry-After");
         r.headers.emplace_back("Retry-After", std::to_string(std::max<long>(1, (retry_after.count() + 999) / 1000)));
         return r;
@@ -419,37 +419,37 @@ std::optional<Response> Pipeline::screen(const Request& request, Screened& scree
     const auto& limits = config->limits;
     screened.body_limit = limits.max_json_body_bytes;
     switch (m.route) {
-        case RouteId::fhir_bundle:
-        case RouteId::fhir_resource:
-            if (format_of_content_type(request.content_type, Format::fhir) != Format::fhir)
-                return reject(Rejection::unsupported_media_type, 415, "not-supported",
+        case http::RouteId::fhir_bundle:
+        case http::RouteId::fhir_resource:
+            if (http::format_of_content_type(request.content_type, Format::fhir) != Format::fhir)
+                return reject(http::Rejection::unsupported_media_type, 415, "not-supported",
                               "this endpoint takes application/fhir+json");
             break;
-        case RouteId::referral_post:
-            if (format_of_content_type(request.content_type, Format::referral) != Format::referral)
-                return reject(Rejection::unsupported_media_type, 415, "not-supported",
+        case http::RouteId::referral_post:
+            if (http::format_of_content_type(request.content_type, Format::referral) != Format::referral)
+                return reject(http::Rejection::unsupported_media_type, 415, "not-supported",
                               "this endpoint takes application/json (partnership-referral/1)");
             break;
-        case RouteId::carenotes_export:
-            if (format_of_content_type(request.content_type, Format::fhir) != Format::carenotes)
-                return reject(Rejection::unsupported_media_type, 415, "not-supported",
+        case http::RouteId::carenotes_export:
+            if (http::format_of_content_type(request.content_type, Format::fhir) != Format::carenotes)
+                return reject(http::Rejection::unsupported_media_type, 415, "not-supported",
                               "this endpoint takes application/xml (a care-notes export)");
             screened.body_limit = limits.max_export_body_bytes;
             screened.body_to_file = true;
             break;
-        case RouteId::referral_get:
+        case http::RouteId::referral_get:
             if (!is_message_id(screened.parameter))
-                return reject(Rejection::not_found, 404, "not-found", "no referral with that id");
-            if (!negotiate(request.accept, Format::fhir))
-                return reject(Rejection::not_acceptable, 406, "not-supported",
+                return reject(http::Rejection::not_found, 404, "not-found", "no referral with that id");
+            if (!http::negotiate(request.accept, Format::fhir))
+                return reject(http::Rejection::not_acceptable, 406, "not-supported",
                               "a referral is served as application/fhir+json, "
                               "application/vnd.carebridge.referral+json or application/xml");
             break;
-        case RouteId::translate: {
+        case http::RouteId::translate: {
             const auto from = translation::parse_format(query_value(request.target, "from"));
             const auto to = translation::parse_format(query_value(request.target, "to"));
             if (!from || !to)
-                return reject(Rejection::malformed, 400, "invalid",
+                return reject(http::Rejection::malformed, 400, "invalid",
                               "name the formats: /translate?from=fhir|carenotes|referral&to=fhir|carenotes|referral");
             break;
         }
@@ -459,7 +459,7 @@ std::optional<Response> Pipeline::screen(const Request& request, Screened& scree
         char* end = nullptr;
         const unsigned long long declared = std::strtoull(request.content_length.c_str(), &end, 10);
         if (declared > screened.body_limit) {
-            Response r = reject(Rejection::body_too_large, 413, "too-long",
+            http::Response r = reject(http::Rejection::body_too_large, 413, "too-long",
                                 "the body is over this endpoint's limit of " + std::to_string(screened.body_limit) +
                                     " bytes");
             r.close = true;  // the unread body is still on the wire
@@ -469,80 +469,80 @@ std::optional<Response> Pipeline::screen(const Request& request, Screened& scree
     return std::nullopt;
 }
 
-void Pipeline::handle(Request request, const Screened& screened, Reply reply) {
+void Pipeline::handle(http::Request request, const Screened& screened, Reply reply) {
     switch (screened.route) {
-        case RouteId::healthz: {
-            Response r;
+        case http::RouteId::healthz: {
+            http::Response r;
             r.content_type = "text/plain; charset=utf-8";
             r.body = "ok\n";
             return reply(std::move(r));
         }
-        case RouteId::readyz: return reply(ready());
-        case RouteId::metrics: {
-            Response r;
+        case http::RouteId::readyz: return reply(ready());
+        case http::RouteId::metrics: {
+            http::Response r;
             r.content_type = "text/plain; version=0.0.4; charset=utf-8";
             r.body = metrics_.render();
             return reply(std::move(r));
         }
-        case RouteId::referral_get: return read_referral(request, screened, std::move(reply));
-        case RouteId::translate: return reply(translate(request));
-        case RouteId::carenotes_export: return intake_export(std::move(request), screened, std::move(reply));
-        case RouteId::fhir_bundle:
-        case RouteId::fhir_resource:
-        case RouteId::referral_post: return intake(std::move(request), screened, std::move(reply));
-        case RouteId::ui: return reply(ui_asset_response(match_ui_route(request.method, request.target)));
-        case RouteId::audit: {
+        case http::RouteId::referral_get: return read_referral(request, screened, std::move(reply));
+        case http::RouteId::translate: return reply(translate(request));
+        case http::RouteId::carenotes_export: return intake_export(std::move(request), screened, std::move(reply));
+        case http::RouteId::fhir_bundle:
+        case http::RouteId::fhir_resource:
+        case http::RouteId::referral_post: return intake(std::move(request), screened, std::move(reply));
+        case http::RouteId::ui: return reply(ui::ui_asset_response(ui::match_ui_route(request.method, request.target)));
+        case http::RouteId::audit: {
             const AuditApi api{store_, config(), audit_verifier_};
             return handle_audit_route(request, screened.principal, match_audit_route(request.method, request.target),
                                       api, std::move(reply));
         }
-        case RouteId::partners:
-        case RouteId::admin: {
+        case http::RouteId::partners:
+        case http::RouteId::admin: {
             const PartnerRoute route = match_partner_route(request.method, request.target);
             const PartnerApi api{store_, config(), outbox_queued_};
             return handle_partner_route(request, screened.principal, route, api, std::move(reply));
         }
-        case RouteId::status: {
+        case http::RouteId::status: {
             const StatusApi api{store_, config(), outbox_queued_};
             return handle_status_route(request, screened.principal, match_status_route(request.method, request.target),
                                        api, std::move(reply));
         }
-        case RouteId::unmatched: break;
+        case http::RouteId::unmatched: break;
     }
-    reply(reject(Rejection::not_found, 404, "not-found", "no such endpoint"));
+    reply(reject(http::Rejection::not_found, 404, "not-found", "no such endpoint"));
 }
 
-Response Pipeline::ready() {
+http::Response Pipeline::ready() {
     if (draining()) return outcome_response(503, "error", "transient", "draining");
     if (!store_.ready()) return outcome_response(503, "error", "transient", "the store is not reachable");
-    Response r;
+    http::Response r;
     r.content_type = "text/plain; charset=utf-8";
     r.body = "ready\n";
     return r;
 }
 
-void Pipeline::intake(Request request, const Screened& screened, Reply reply) {
-    const Format format = screened.route == RouteId::referral_post ? Format::referral : Format::fhir;
+void Pipeline::intake(http::Request request, const Screened& screened, Reply reply) {
+    const Format format = screened.route == http::RouteId::referral_post ? Format::referral : Format::fhir;
     const auto config = this->config();
-    const Actor actor = actor_of(screened.principal, *config, "submitter");
-    translation::DecodeOptions options;
+    const intake::Actor actor = intake::actor_of(screened.principal, *config, "submitter");
+    codec::DecodeOptions options;
     options.limits.max_document_bytes = config->limits.max_json_body_bytes;
     issues::IssueSink sink;
     model::SourcePaths paths;
     auto record = translation::decode_document(format, request.body, options, sink, &paths);
     if (!record) {
         const bool fatal = sink.count(issues::Severity::fatal) > 0;
-        metrics_.count_rejection(fatal ? Rejection::malformed : Rejection::invalid_content);
+        metrics_.count_rejection(fatal ? http::Rejection::malformed : http::Rejection::invalid_content);
         return record_rejection(actor, {}, "validation", sink.count(issues::Severity::fatal) +
                                                                  sink.count(issues::Severity::error),
                                 outcome_of(decode_failure_status(sink), sink), std::move(reply));
     }
-    if (screened.route == RouteId::fhir_resource && paths.document_type != screened.parameter) {
-        return reply(reject(Rejection::invalid_content, 422, "invalid",
+    if (screened.route == http::RouteId::fhir_resource && paths.document_type != screened.parameter) {
+        return reply(reject(http::Rejection::invalid_content, 422, "invalid",
                             "the body is a " + paths.document_type + ", not a " + screened.parameter));
     }
-    if (screened.route != RouteId::fhir_resource && record->referrals.empty()) {
-        return reply(reject(Rejection::invalid_content, 422, "required",
+    if (screened.route != http::RouteId::fhir_resource && record->referrals.empty()) {
+        return reply(reject(http::Rejection::invalid_content, 422, "required",
                             "the document holds no referral (a ServiceRequest or a partnership referral)"));
     }
 
@@ -560,20 +560,20 @@ void Pipeline::intake(Request request, const Screened& screened, Reply reply) {
 
     // Policy: who may receive it, and what each may see. A referral that
     // cannot go anywhere it asked is refused, and only the refusal is recorded.
-    DisclosurePlan plan;
+    intake::DisclosurePlan plan;
     const auto now = std::chrono::system_clock::now();
     if (const auto directory = this->directory(); directory && !record->referrals.empty())
-        plan = plan_disclosures(*record, message, actor, screened.principal.organisation, *directory, now);
+        plan = intake::plan_disclosures(*record, message, actor, screened.principal.organisation, *directory, now);
     if (plan.refusal) {
-        metrics_.count_rejection(Rejection::not_routable);
+        metrics_.count_rejection(http::Rejection::not_routable);
         store::WriteSet refused;
         refused.audit = std::move(plan.audit);
-        audit::AuditEvent rejected = message_event(audit::AuditAction::rejected, actor, message, audit::outcome::denied,
+        audit::AuditEvent rejected = intake::message_event(audit::AuditAction::rejected, actor, message, audit::outcome::denied,
                                                    audit::Detail().add("reason", "policy").add("status", plan.refusal->status).text());
         rejected.message_id.clear();  // nothing was stored under it
         refused.audit.push_back(std::move(rejected));
         for (auto& e : refused.audit) e.message_id.clear();
-        Response r = outcome_response(plan.refusal->status, "error", "business-rule", plan.refusal->message);
+        http::Response r = outcome_response(plan.refusal->status, "error", "business-rule", plan.refusal->message);
         store_.commit(std::move(refused), [reply = std::move(reply), r = std::move(r)](store::CommitResult) mutable {
             reply(std::move(r));
         });
@@ -582,12 +582,12 @@ void Pipeline::intake(Request request, const Screened& screened, Reply reply) {
     for (const auto& note : plan.notes)
         sink.add(issues::Severity::information, issues::IssueType::informational, "", note);
     writes.messages.back().outcome = accepted_outcome(sink, message.id);
-    writes.audit.push_back(message_event(audit::AuditAction::received, actor, message, audit::outcome::success,
+    writes.audit.push_back(intake::message_event(audit::AuditAction::received, actor, message, audit::outcome::success,
                                          audit::Detail()
                                              .add("format", message.source_format)
                                              .add("bytes", message.payload.size())
                                              .text()));
-    writes.audit.push_back(message_event(audit::AuditAction::translated, actor, message, audit::outcome::success,
+    writes.audit.push_back(intake::message_event(audit::AuditAction::translated, actor, message, audit::outcome::success,
                                          audit::Detail()
                                              .add("from", message.source_format)
                                              .add("to", "referral")
@@ -603,7 +603,7 @@ void Pipeline::intake(Request request, const Screened& screened, Reply reply) {
                     [](const model::Referral& r) { return r.priority == model::Priority::red; }))
         writes.escalation_timers.push_back(
             store::EscalationTimer{message.id, audit::format_instant(now + config->red_escalation_after)});
-    commit(std::move(writes), "/referrals/", [this, queued, reply = std::move(reply)](Response r) {
+    commit(std::move(writes), "/referrals/", [this, queued, reply = std::move(reply)](http::Response r) {
         if (queued && r.status == 201 && outbox_queued_) outbox_queued_();
         reply(std::move(r));
     });
@@ -611,14 +611,14 @@ void Pipeline::intake(Request request, const Screened& screened, Reply reply) {
 
 void Pipeline::escalate_overdue(std::chrono::system_clock::time_point now, std::function<void(bool failed)> done) {
     const StatusApi api{store_, config(), outbox_queued_};
-    http::escalate_overdue(api, now, [this, done = std::move(done)](std::size_t escalated, bool failed) {
+    api::escalate_overdue(api, now, [this, done = std::move(done)](std::size_t escalated, bool failed) {
         metrics_.count_escalations(escalated);
         if (done) done(failed);
     });
 }
 
-void Pipeline::record_rejection(const Actor& actor, const std::string& patient, std::string_view reason,
-                                std::size_t issues, Response response, Reply reply) {
+void Pipeline::record_rejection(const intake::Actor& actor, const std::string& patient, std::string_view reason,
+                                std::size_t issues, http::Response response, Reply reply) {
     store::WriteSet writes;
     audit::AuditEvent e;
     e.action = audit::AuditAction::rejected;
@@ -639,13 +639,13 @@ void Pipeline::commit(store::WriteSet writes, std::string location_base, Reply r
     store_.commit(std::move(writes), [this, outcome, location_base = std::move(location_base),
                                       reply = std::move(reply)](store::CommitResult result) {
         if (result.error || result.messages.empty()) {
-            Response r = reject(Rejection::store_unavailable, 503, "transient",
+            http::Response r = reject(http::Rejection::store_unavailable, 503, "transient",
                                 "the message could not be stored; nothing was kept, send it again");
             r.headers.emplace_back("Retry-After", "1");
             return reply(std::move(r));
         }
         const store::MessageResult& stored = result.messages.front();
-        Response r;
+        http::Response r;
         r.status = 201;
         r.content_type = std::string(fhir_json);
         r.body = stored.duplicate ? stored.outcome : outcome;
@@ -655,12 +655,12 @@ void Pipeline::commit(store::WriteSet writes, std::string location_base, Reply r
     });
 }
 
-void Pipeline::read_referral(const Request& request, const Screened& screened, Reply reply) {
-    Response r = render_referral(request, screened);
+void Pipeline::read_referral(const http::Request& request, const Screened& screened, Reply reply) {
+    http::Response r = render_referral(request, screened);
     if (r.status != 200) return reply(std::move(r));
     // Who viewed whose referral is logged before they see it.
     const auto config = this->config();
-    const Actor actor = actor_of(screened.principal, *config,
+    const intake::Actor actor = intake::actor_of(screened.principal, *config,
                                  screened.principal.roles.has(config::Role::admin) ? "admin" : "submitter");
     std::error_code ignored;
     store::StoredMessage viewed;
@@ -670,11 +670,11 @@ void Pipeline::read_referral(const Request& request, const Screened& screened, R
         viewed.referral_id = m->referral_id;
     }
     store::WriteSet writes;
-    writes.audit.push_back(message_event(audit::AuditAction::read, actor, viewed, audit::outcome::success,
+    writes.audit.push_back(intake::message_event(audit::AuditAction::read, actor, viewed, audit::outcome::success,
                                          audit::Detail().add("format", r.content_type).text()));
     store_.commit(std::move(writes), [this, reply = std::move(reply), r = std::move(r)](store::CommitResult result) mutable {
         if (result.error) {
-            Response unavailable = reject(Rejection::store_unavailable, 503, "transient",
+            http::Response unavailable = reject(http::Rejection::store_unavailable, 503, "transient",
                                           "the read could not be recorded; nothing was disclosed");
             unavailable.headers.emplace_back("Retry-After", "1");
             return reply(std::move(unavailable));
@@ -683,28 +683,28 @@ void Pipeline::read_referral(const Request& request, const Screened& screened, R
     });
 }
 
-Response Pipeline::render_referral(const Request& request, const Screened& screened) {
+http::Response Pipeline::render_referral(const http::Request& request, const Screened& screened) {
     std::error_code error;
     auto message = store_.find_message(screened.parameter, error);
     if (error) {
-        Response r = reject(Rejection::store_unavailable, 503, "transient", "the store is not reachable");
+        http::Response r = reject(http::Rejection::store_unavailable, 503, "transient", "the store is not reachable");
         r.headers.emplace_back("Retry-After", "1");
         return r;
     }
     // Another organisation's referral is answered as absent: its existence is not ours to disclose.
     if (!message || (message->sender != screened.principal.organisation &&
                      !screened.principal.roles.has(config::Role::admin)))
-        return reject(Rejection::not_found, 404, "not-found", "no referral with that id");
+        return reject(http::Rejection::not_found, 404, "not-found", "no referral with that id");
     if (message->payload.empty())
         return outcome_response(410, "error", "deleted",
                                 "this referral's content was purged after the partnership's retention period; "
                                 "its audit trail remains");
     const auto source = translation::parse_format(message->source_format);
-    const auto wanted = negotiate(request.accept, Format::fhir);
-    if (!source || !wanted) return reject(Rejection::not_acceptable, 406, "not-supported", "no acceptable format");
+    const auto wanted = http::negotiate(request.accept, Format::fhir);
+    if (!source || !wanted) return reject(http::Rejection::not_acceptable, 406, "not-supported", "no acceptable format");
 
-    Response r;
-    r.content_type = std::string(media_type(*wanted));
+    http::Response r;
+    r.content_type = std::string(http::media_type(*wanted));
     r.headers.emplace_back("Content-Location", "/referrals/" + message->id);
     if (*wanted == *source) {
         r.body = std::move(message->payload);
@@ -713,34 +713,34 @@ Response Pipeline::render_referral(const Request& request, const Screened& scree
     // Re-read from the original payload so nothing the partnership format
     // cannot hold is lost on the way to the format asked for.
     issues::IssueSink sink;
-    translation::DecodeOptions options;
+    codec::DecodeOptions options;
     options.limits.max_document_bytes = std::max(options.limits.max_document_bytes, message->payload.size());
     auto record = translation::decode_document(*source, message->payload, options, sink);
     if (!record) return outcome_response(500, "fatal", "exception", "the stored message no longer decodes");
     issues::IssueSink encode_sink;
     r.body = translation::encode_document(*wanted, *record, false, encode_sink);
     if (r.body.empty())
-        return reject(Rejection::not_acceptable, 406, "not-supported",
-                      "this message cannot be written as " + std::string(media_type(*wanted)) + ": " +
+        return reject(http::Rejection::not_acceptable, 406, "not-supported",
+                      "this message cannot be written as " + std::string(http::media_type(*wanted)) + ": " +
                           issues::one_line_summary(encode_sink));
     return r;
 }
 
-Response Pipeline::translate(const Request& request) {
+http::Response Pipeline::translate(const http::Request& request) {
     translation::TranslateRequest t;
     t.from = *translation::parse_format(query_value(request.target, "from"));
     t.to = *translation::parse_format(query_value(request.target, "to"));
     t.decode.limits.max_document_bytes = config()->limits.max_json_body_bytes;
     t.pretty = false;
     issues::IssueSink sink;
-    Response r;
+    http::Response r;
     const auto summary = translation::translate_text(t, request.body, [&](std::string_view chunk) { r.body += chunk; },
                                                      sink);
     if (!summary.ok()) {
-        metrics_.count_rejection(summary.fatal ? Rejection::malformed : Rejection::invalid_content);
+        metrics_.count_rejection(summary.fatal ? http::Rejection::malformed : http::Rejection::invalid_content);
         return outcome_of(summary.fatal ? 400 : 422, sink);
     }
-    r.content_type = summary.ndjson ? "application/x-ndjson" : std::string(media_type(t.to));
+    r.content_type = summary.ndjson ? "application/x-ndjson" : std::string(http::media_type(t.to));
     r.headers.emplace_back("Carebridge-Warnings", std::to_string(sink.count(issues::Severity::warning)));
     return r;
 }
@@ -788,13 +788,13 @@ std::string render_export_summary(const ExportSummary& s, const issues::IssueSin
 
 }  // namespace
 
-void Pipeline::intake_export(Request request, const Screened& screened, Reply reply) {
+void Pipeline::intake_export(http::Request request, const Screened& screened, Reply reply) {
     auto job = [this, request = std::move(request), principal = screened.principal, reply]() mutable {
         issues::IssueSink sink;  // bounded: a million bad clients keep only the first thousand issues
         carenotes::ReaderOptions options;
         auto reader = carenotes::ExportReader::open_file(request.body_file, options, sink);
         if (!reader) {
-            metrics_.count_rejection(Rejection::malformed);
+            metrics_.count_rejection(http::Rejection::malformed);
             return reply(outcome_of(400, sink));
         }
         ExportSummary summary;
@@ -855,29 +855,29 @@ void Pipeline::intake_export(Request request, const Screened& screened, Reply re
         }
         flush();
         if (store_failed) {
-            Response r = reject(Rejection::store_unavailable, 503, "transient",
+            http::Response r = reject(http::Rejection::store_unavailable, 503, "transient",
                                 "the store failed part-way; " + std::to_string(summary.accepted) +
                                     " clients were stored and a resend with the same Idempotency-Key skips them");
             r.headers.emplace_back("Retry-After", "1");
             return reply(std::move(r));
         }
-        Response r;
+        http::Response r;
         r.content_type = "application/json";
         r.body = render_export_summary(summary, sink);
         if (summary.accepted + summary.duplicates > 0)
             r.status = 201;
         else {
             r.status = summary.fatal ? 400 : 422;
-            metrics_.count_rejection(summary.fatal ? Rejection::malformed : Rejection::invalid_content);
+            metrics_.count_rejection(summary.fatal ? http::Rejection::malformed : http::Rejection::invalid_content);
         }
         reply(std::move(r));
     };
     if (!ExportLane::instance().submit(std::move(job))) {
-        Response r = reject(Rejection::store_unavailable, 503, "transient",
+        http::Response r = reject(http::Rejection::store_unavailable, 503, "transient",
                             "too many care-notes exports are waiting; retry later");
         r.headers.emplace_back("Retry-After", "5");
         reply(std::move(r));
     }
 }
 
-}  // namespace carebridge::gateway::http
+}  // namespace carebridge::gateway::api

@@ -1,4 +1,4 @@
-#include "http/disclosures.hpp"
+#include "intake/disclosures.hpp"
 
 #include "audit/detail.hpp"
 #include "delivery/outbox_entry.hpp"
@@ -6,7 +6,7 @@
 #include "issues/issue.hpp"
 #include "translation/translator.hpp"
 
-namespace carebridge::gateway::http {
+namespace carebridge::gateway::intake {
 
 namespace {
 
@@ -19,7 +19,7 @@ std::string lawful_basis_text(const model::LawfulBasis& basis) {
 
 }  // namespace
 
-Actor actor_of(const Principal& principal, const config::Config& config, std::string_view role) {
+Actor actor_of(const http::Principal& principal, const config::Config& config, std::string_view role) {
     Actor actor;
     const auto* organisation = config.organisation(principal.organisation);
     actor.ods = organisation ? organisation->ods_code : principal.organisation;
@@ -126,4 +126,4 @@ DisclosurePlan plan_disclosures(const model::PersonRecord& record, const store::
     return plan;
 }
 
-}  // namespace carebridge::gateway::http
+}  // namespace carebridge::gateway::intake

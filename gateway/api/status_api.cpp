@@ -1,4 +1,4 @@
-#include "http/status_api.hpp"
+#include "api/status_api.hpp"
 
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
@@ -16,10 +16,10 @@
 #include "fhir/fhir_codec.hpp"
 #include "fhir/partnership.hpp"
 #include "fhir/uk_core.hpp"
-#include "http/pipeline.hpp"
+#include "api/pipeline.hpp"
 #include "store/store_error.hpp"
 
-namespace carebridge::gateway::http {
+namespace carebridge::gateway::api {
 namespace {
 
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
@@ -52,18 +52,18 @@ void field(JsonWriter& w, std::string_view name, std::string_view value) {
     w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
 }
 
-Response json_response(unsigned status, const rapidjson::StringBuffer& buffer) {
-    Response r;
+http::Response json_response(unsigned status, const rapidjson::StringBuffer& buffer) {
+    http::Response r;
     r.status = status;
     r.content_type = "application/json";
     r.body.assign(buffer.GetString(), buffer.GetSize());
     return r;
 }
 
-Response not_found() { return outcome_response(404, "error", "not-found", "no referral with that id"); }
+http::Response not_found() { return outcome_response(404, "error", "not-found", "no referral with that id"); }
 
-Response store_unavailable() {
-    Response r = outcome_response(503, "error", "transient", "the store is not reachable; retry shortly");
+http::Response store_unavailable() {
+    http::Response r = outcome_response(503, "error", "transient", "the store is not reachable; retry shortly");
     r.headers.emplace_back("Retry-After", "1");
     return r;
 }
@@ -167,7 +167,7 @@ std::string service_request_id(std::string_view reference) {
 // A FHIR R4 Task: status (with businessStatus from the partnership's
 // referral-status system when the Task status alone is too coarse), focus →
 // the ServiceRequest, statusReason, owner → HealthcareService/{service id}.
-std::optional<Response> parse_task(const rapidjson::Value& task, StatusUpdate& update) {
+std::optional<http::Response> parse_task(const rapidjson::Value& task, StatusUpdate& update) {
     update.task = true;
     const auto invalid = [](std::string text) { return outcome_response(422, "error", "invalid", std::move(text)); };
     const std::string_view status = text_member(task, "status");
@@ -233,7 +233,7 @@ std::optional<Response> parse_task(const rapidjson::Value& task, StatusUpdate& u
 
 // The update in the body — partnership JSON or a FHIR Task — or the 400 or
 // 422 response when it is not one. `task_only` for POST /fhir/Task.
-std::optional<Response> parse_update(const std::string& body, const config::Organisation& poster, bool task_only,
+std::optional<http::Response> parse_update(const std::string& body, const config::Organisation& poster, bool task_only,
                                      StatusUpdate& update) {
     rapidjson::Document doc;
     doc.Parse(body.data(), body.size());
@@ -337,14 +337,14 @@ std::vector<std::string> queue_notices(store::WriteSet& writes, const config::Co
 
 // Whether the caller's organisation is a party to the message: its sender
 // or one it was routed to. The recipients are read only when needed.
-bool is_party(store::Store& store, const store::StoredMessage& message, const Principal& principal,
+bool is_party(store::Store& store, const store::StoredMessage& message, const http::Principal& principal,
               std::error_code& error) {
     if (message.sender == principal.organisation) return true;
     const auto recipients = store.message_recipients(message.id, error);
     return std::find(recipients.begin(), recipients.end(), principal.organisation) != recipients.end();
 }
 
-std::string_view role_of(const Principal& principal) {
+std::string_view role_of(const http::Principal& principal) {
     return principal.roles.has(config::Role::partner) ? "partner" : "submitter";
 }
 
@@ -359,14 +359,14 @@ std::string_view to_string(StatusEndpoint endpoint) {
     return "none";
 }
 
-StatusRoute match_status_route(Method method, std::string_view target) {
+StatusRoute match_status_route(http::Method method, std::string_view target) {
     const std::string_view path = path_of(target);
     StatusRoute route;
     // A FHIR client posts status as a Task to the FHIR base; its focus names the referral.
     if (path == "/fhir/Task") {
         route.endpoint = StatusEndpoint::post_status;
         route.allow = "POST";
-        route.method_ok = method == Method::post;
+        route.method_ok = method == http::Method::post;
         return route;
     }
     constexpr std::string_view prefix = "/referrals/";
@@ -378,11 +378,11 @@ StatusRoute match_status_route(Method method, std::string_view target) {
     if (tail == "status") {
         route.endpoint = StatusEndpoint::post_status;
         route.allow = "POST";
-        route.method_ok = method == Method::post;
+        route.method_ok = method == http::Method::post;
     } else if (tail == "history") {
         route.endpoint = StatusEndpoint::history;
         route.allow = "GET, HEAD";
-        route.method_ok = method == Method::get || method == Method::head;
+        route.method_ok = method == http::Method::get || method == http::Method::head;
     } else {
         return route;
     }
@@ -412,7 +412,7 @@ bool is_bouncing(const std::vector<store::HistoryEntry>& history) {
     return decliners.size() >= 2;
 }
 
-void handle_status_route(const Request& request, const Principal& principal, const StatusRoute& route,
+void handle_status_route(const http::Request& request, const http::Principal& principal, const StatusRoute& route,
                          const StatusApi& api, StatusReply reply) {
     if (!status_route_allowed(route.endpoint, principal.roles)) {
         if (route.endpoint == StatusEndpoint::none)
@@ -430,7 +430,7 @@ void handle_status_route(const Request& request, const Principal& principal, con
     reply(outcome_response(404, "error", "not-found", "no such endpoint"));
 }
 
-void post_status(const Request& request, const Principal& principal, std::string_view path_message_id,
+void post_status(const http::Request& request, const http::Principal& principal, std::string_view path_message_id,
                  const StatusApi& api, StatusReply reply) {
     if (!api.config) return reply(not_found());
     const config::Config& config = *api.config;
@@ -509,7 +509,7 @@ void post_status(const Request& request, const Principal& principal, std::string
     e.detail = detail.text();
     writes.audit.push_back(std::move(e));
 
-    Response created;
+    http::Response created;
     if (update.task) {
         created.status = 201;
         created.content_type = "application/fhir+json";
@@ -660,7 +660,7 @@ void escalate_overdue(const StatusApi& api, std::chrono::system_clock::time_poin
         });
 }
 
-void read_history(const Request&, const Principal& principal, std::string_view message_id, const StatusApi& api,
+void read_history(const http::Request&, const http::Principal& principal, std::string_view message_id, const StatusApi& api,
                   StatusReply reply) {
     if (!api.config) return reply(not_found());
     const config::Config& config = *api.config;
@@ -685,7 +685,7 @@ void read_history(const Request&, const Principal& principal, std::string_view m
         write_history(w, config, history);
         w.EndObject();
     }
-    Response page = json_response(200, buffer);
+    http::Response page = json_response(200, buffer);
 
     // Every read of a referral is itself in the log, before the answer.
     audit::AuditEvent e;
@@ -706,4 +706,4 @@ void read_history(const Request&, const Principal& principal, std::string_view m
                      });
 }
 
-}  // namespace carebridge::gateway::http
+}  // namespace carebridge::gateway::api

@@ -7,14 +7,14 @@
 #include <rapidjson/document.h>
 
 #include "delivery/outbox_fixture.hpp"
-#include "http/partner_api.hpp"
+#include "api/partner_api.hpp"
 
 namespace carebridge::testing {
 namespace {
 
 using gateway::config::Role;
 using gateway::http::Method;
-using gateway::http::PartnerEndpoint;
+using gateway::api::PartnerEndpoint;
 using gateway::http::Principal;
 using gateway::http::Request;
 using gateway::http::Response;
@@ -45,12 +45,12 @@ protected:
         Request request;
         request.method = method;
         request.target = target;
-        const auto route = gateway::http::match_partner_route(method, target);
+        const auto route = gateway::api::match_partner_route(method, target);
         EXPECT_TRUE(route.method_ok) << target;
         auto promise = std::make_shared<std::promise<Response>>();
         auto future = promise->get_future();
-        gateway::http::PartnerApi api{*s, config, [this] { ++requeued_calls; }};
-        gateway::http::handle_partner_route(request, principal, route, api,
+        gateway::api::PartnerApi api{*s, config, [this] { ++requeued_calls; }};
+        gateway::api::handle_partner_route(request, principal, route, api,
                                             [promise](Response r) { promise->set_value(std::move(r)); });
         return future.get();
     }
@@ -101,7 +101,7 @@ protected:
 };
 
 TEST(PartnerRoutes, MatchTheFivePathsAndNothingElse) {
-    using gateway::http::match_partner_route;
+    using gateway::api::match_partner_route;
     auto r = match_partner_route(Method::get, "/partners/befriend/inbox?after=3&limit=2");
     EXPECT_EQ(r.endpoint, PartnerEndpoint::inbox);
     EXPECT_EQ(r.organisation, "befriend");

@@ -1,8 +1,8 @@
-#include "http/ui_assets.hpp"
+#include "ui/ui_assets.hpp"
 
 #include <string>
 
-namespace carebridge::gateway::http {
+namespace carebridge::gateway::ui {
 namespace {
 
 constexpr std::string_view prefix = "/ui/audit";
@@ -25,13 +25,13 @@ const EmbeddedFile* file_named(std::string_view name) {
 
 }  // namespace
 
-UiRoute match_ui_route(Method method, std::string_view target) {
+UiRoute match_ui_route(http::Method method, std::string_view target) {
     const std::string_view path = target.substr(0, target.find('?'));
     UiRoute route;
     if (path != prefix && !path.starts_with(std::string(prefix) + "/")) return route;
     route.matched = true;
     route.allow = "GET, HEAD";
-    route.method_ok = method == Method::get || method == Method::head;
+    route.method_ok = method == http::Method::get || method == http::Method::head;
     std::string_view name = path.substr(prefix.size());
     if (name.starts_with('/')) name.remove_prefix(1);
     if (name.empty()) name = "index.html";
@@ -40,8 +40,8 @@ UiRoute match_ui_route(Method method, std::string_view target) {
     return route;
 }
 
-Response ui_asset_response(const UiRoute& route) {
-    Response r;
+http::Response ui_asset_response(const UiRoute& route) {
+    http::Response r;
     if (!route.file) {
         r.status = 404;
         r.content_type = "text/plain; charset=utf-8";
@@ -61,4 +61,4 @@ Response ui_asset_response(const UiRoute& route) {
     return r;
 }
 
-}  // namespace carebridge::gateway::http
+}  // namespace carebridge::gateway::ui

@@ -28,9 +28,9 @@
 #include <string>
 
 #include "config/config.hpp"
-#include "http/audit_api.hpp"
+#include "api/audit_api.hpp"
 #include "http/auth.hpp"
-#include "http/disclosures.hpp"
+#include "intake/disclosures.hpp"
 #include "http/exchange.hpp"
 #include "http/metrics.hpp"
 #include "http/rate_limiter.hpp"
@@ -38,12 +38,12 @@
 #include "policy/routing.hpp"
 #include "store/store.hpp"
 
-namespace carebridge::gateway::http {
+namespace carebridge::gateway::api {
 
 // What screening learned about a request, for handling its body.
 struct Screened {
-    RouteId route = RouteId::unmatched;
-    Principal principal;
+    http::RouteId route = http::RouteId::unmatched;
+    http::Principal principal;
     std::string parameter;       // {type} or {id}
     std::size_t body_limit = 0;  // bytes the session may read
     bool body_to_file = false;   // a care-notes export: stream the body to disk
@@ -51,18 +51,18 @@ struct Screened {
 
 class Pipeline {
 public:
-    using Reply = std::function<void(Response)>;
+    using Reply = std::function<void(http::Response)>;
 
     // The config must build a directory (config::load_config checks it); see reload().
-    Pipeline(std::shared_ptr<const config::Config> config, store::Store& store, Metrics& metrics);
+    Pipeline(std::shared_ptr<const config::Config> config, store::Store& store, http::Metrics& metrics);
 
     // A response when the request is turned away on its header alone; nullopt
     // to read its body (within `screened.body_limit`) and call handle().
-    std::optional<Response> screen(const Request& request, Screened& screened);
+    std::optional<http::Response> screen(const http::Request& request, Screened& screened);
 
     // Handles a screened request with its body. `reply` is called exactly
     // once, possibly on another thread (after the store's commit).
-    void handle(Request request, const Screened& screened, Reply reply);
+    void handle(http::Request request, const Screened& screened, Reply reply);
 
     // SIGHUP: new requests see the new config and directory; requests in
     // flight finish on theirs. False with `error` when the directory does not
@@ -76,7 +76,7 @@ public:
     void start_draining() { draining_.store(true); }
     bool draining() const { return draining_.load(); }
 
-    Metrics& metrics() { return metrics_; }
+    http::Metrics& metrics() { return metrics_; }
 
     // One round of red referrals' escalations (status_api's escalate_overdue),
     // counted in /metrics; the server's timer calls it.
@@ -86,29 +86,29 @@ public:
     void on_outbox_queued(std::function<void()> queued) { outbox_queued_ = std::move(queued); }
 
 private:
-    Response reject(Rejection reason, unsigned status, std::string_view code, std::string message);
-    void intake(Request request, const Screened& screened, Reply reply);
-    void intake_export(Request request, const Screened& screened, Reply reply);
-    void read_referral(const Request& request, const Screened& screened, Reply reply);
-    Response render_referral(const Request& request, const Screened& screened);
-    void record_rejection(const Actor& actor, const std::string& patient, std::string_view reason,
-                          std::size_t issues, Response response, Reply reply);
-    Response translate(const Request& request);
-    Response ready();
+    http::Response reject(http::Rejection reason, unsigned status, std::string_view code, std::string message);
+    void intake(http::Request request, const Screened& screened, Reply reply);
+    void intake_export(http::Request request, const Screened& screened, Reply reply);
+    void read_referral(const http::Request& request, const Screened& screened, Reply reply);
+    http::Response render_referral(const http::Request& request, const Screened& screened);
+    void record_rejection(const intake::Actor& actor, const std::string& patient, std::string_view reason,
+                          std::size_t issues, http::Response response, Reply reply);
+    http::Response translate(const http::Request& request);
+    http::Response ready();
     void commit(store::WriteSet writes, std::string location_base, Reply reply);
 
     mutable std::mutex config_mutex_;
     std::shared_ptr<const config::Config> config_;
     std::shared_ptr<const policy::Directory> directory_;
     store::Store& store_;
-    Metrics& metrics_;
-    RateLimiter rate_limiter_;
+    http::Metrics& metrics_;
+    http::RateLimiter rate_limiter_;
     std::atomic<bool> draining_{false};
     std::function<void()> outbox_queued_;
     std::shared_ptr<AuditVerifier> audit_verifier_;  // /audit/verification's cached check
 };
 
 // A FHIR OperationOutcome with one issue, for errors the pipeline itself raises.
-Response outcome_response(unsigned status, std::string_view severity, std::string_view code, std::string_view message);
+http::Response outcome_response(unsigned status, std::string_view severity, std::string_view code, std::string_view message);
 
-}  // namespace carebridge::gateway::http
+}  // namespace carebridge::gateway::api
