@@ -13,7 +13,8 @@ Those calls are the allowed-links table. This check fails when:
     HTTP; only the store's backends know SQLite or libpq);
   - with --readme, the README's layer diagram is not the one the links give.
 
-Usage: tools/check_layers.py [--readme README.md] [--print] [ROOT]
+Usage: tools/check_layers.py [--readme README.md [--write]] [--print] [ROOT]
+--write puts the diagram the links give into the README instead of checking it.
 Exit 0 when the tree is layered, 1 with one line per finding otherwise.
 """
 
@@ -173,6 +174,17 @@ def diagram(graph):
     return "\n".join(lines)
 
 
+def write_diagram(top, readme):
+    path = os.path.join(top, readme)
+    text = read(path)
+    wanted = diagram(resolve_dependencies(parse_libraries(top))[0])
+    text, n = re.subn(r"(<!-- layers:begin -->\n```\n).*?(```\n<!-- layers:end -->)",
+                      lambda m: m.group(1) + wanted + "\n" + m.group(2), text, flags=re.S)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    return n == 1
+
+
 def check(top, readme=None):
     libraries = parse_libraries(top)
     graph, findings = resolve_dependencies(libraries)
@@ -230,11 +242,13 @@ def check(top, readme=None):
 
 
 def main(argv):
-    readme, show, top = None, False, None
+    readme, show, write, top = None, False, False, None
     args = iter(argv)
     for arg in args:
         if arg == "--readme":
             readme = next(args, None)
+        elif arg == "--write":
+            write = True
         elif arg == "--print":
             show = True
         elif arg in ("-h", "--help"):
@@ -243,6 +257,9 @@ def main(argv):
         else:
             top = arg
     top = top or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if write and readme and not write_diagram(top, readme):
+        print(f"check_layers: {readme} has no <!-- layers:begin --> block to write", file=sys.stderr)
+        return 1
     findings, graph = check(top, readme)
     if show and not any("cycle" in f for f in findings):
         print(diagram(graph))

@@ -18,11 +18,13 @@
 #include "audit/detail.hpp"
 #include "audit/entry_bytes.hpp"
 #include "audit/merkle.hpp"
-#include "api/pipeline.hpp"
+#include "http/outcome.hpp"
 #include "model/validate.hpp"
 #include "store/sqlite_audit.hpp"
 
 namespace carebridge::gateway::api {
+
+using http::outcome_response;
 namespace {
 
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;

@@ -10,9 +10,12 @@
 
 #include "audit/audit_event.hpp"
 #include "audit/detail.hpp"
-#include "api/pipeline.hpp"
+#include "http/outcome.hpp"
+#include "http/target.hpp"
 
 namespace carebridge::gateway::api {
+
+using http::outcome_response;
 namespace {
 
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
@@ -21,23 +24,8 @@ constexpr std::size_t default_page = 50;
 constexpr std::size_t largest_page = 200;        // a page a polling script or a browser takes at once
 constexpr std::size_t largest_bulk_retry = 10'000;  // one commit; the answer says how many remain
 
-std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
-
-// A query parameter's raw value (the values taken here are ids and numbers:
-// no percent-decoding). nullopt when absent.
-std::optional<std::string_view> query_value(std::string_view target, std::string_view name) {
-    const auto q = target.find('?');
-    if (q == std::string_view::npos) return std::nullopt;
-    std::string_view query = target.substr(q + 1);
-    while (!query.empty()) {
-        const auto amp = query.find('&');
-        const std::string_view pair = query.substr(0, amp);
-        query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-        const auto eq = pair.find('=');
-        if (pair.substr(0, eq) == name) return eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
-    }
-    return std::nullopt;
-}
+using http::path_of;
+using http::query_value;
 
 bool is_segment(std::string_view s, bool hex_only) {
     if (s.empty() || s.size() > 64) return false;

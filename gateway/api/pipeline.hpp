@@ -29,6 +29,7 @@
 
 #include "config/config.hpp"
 #include "api/audit_api.hpp"
+#include "http/outcome.hpp"
 #include "http/auth.hpp"
 #include "intake/disclosures.hpp"
 #include "http/exchange.hpp"
@@ -107,8 +108,5 @@ private:
     std::function<void()> outbox_queued_;
     std::shared_ptr<AuditVerifier> audit_verifier_;  // /audit/verification's cached check
 };
-
-// A FHIR OperationOutcome with one issue, for errors the pipeline itself raises.
-http::Response outcome_response(unsigned status, std::string_view severity, std::string_view code, std::string_view message);
 
 }  // namespace carebridge::gateway::api

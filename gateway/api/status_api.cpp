@@ -16,10 +16,13 @@
 #include "fhir/fhir_codec.hpp"
 #include "fhir/partnership.hpp"
 #include "fhir/uk_core.hpp"
-#include "api/pipeline.hpp"
+#include "http/outcome.hpp"
+#include "http/target.hpp"
 #include "store/store_error.hpp"
 
 namespace carebridge::gateway::api {
+
+using http::outcome_response;
 namespace {
 
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
@@ -37,7 +40,7 @@ constexpr std::array taken_on{"accepted", "contacted", "completed", "discharged"
 // The history's name for the gateway itself, on the steps it adds (escalated).
 constexpr std::string_view gateway_actor = "gateway";
 
-std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
+using http::path_of;
 
 bool is_message_id(std::string_view s) {
     if (s.empty() || s.size() > 64) return false;

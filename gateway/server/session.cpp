@@ -240,7 +240,7 @@ protected:
 
     void send_error(unsigned status, std::string_view code, std::string message, bool close) {
         if (!request_in_flight_) begin_request();
-        http::Response r = api::outcome_response(status, "error", code, message);
+        http::Response r = http::outcome_response(status, "error", code, message);
         r.close = close;
         write(std::move(r));
     }
