@@ -1004,44 +1004,6 @@ bool audit_route_allowed(AuditEndpoint endpoint, const config::Roles& roles) {
     return roles.has(config::Role::auditor) || roles.has(config::Role::admin) || roles.has(config::Role::partner);
 }
 
-std::string audit_database_path(const std::string& store_directory) {
-    return (std::filesystem::path(store_directory) / "carebridge.sqlite").string();
-}
-
-AuditVerifier::AuditVerifier(std::string database, std::chrono::seconds max_age)
-    : database_(std::move(database)), max_age_(max_age) {}
-
-namespace {
-
-// The key the store signs with now and every earlier one it kept in the
-// store directory, so checkpoints signed before a key rotation still check out.
-audit::TrustedKeys trusted_keys(const audit::PublicKey& current, const std::filesystem::path& store_directory) {
-    audit::TrustedKeys keys(current);
-    std::string unreadable;  // a file there that is no key leaves the checkpoints it signed unverified, and said so
-    if (!store_directory.empty())
-        keys.add_directory((store_directory / audit::public_keys_directory).string(), unreadable);
-    return keys;
-}
-
-}  // namespace
-
-AuditVerifier::Status AuditVerifier::status(const audit::PublicKey& key) {
-    std::lock_guard lock(mutex_);
-    const auto now = std::chrono::steady_clock::now();
-    if (last_ && now - last_at_ < max_age_) {
-        Status reused = *last_;
-        reused.reused = true;
-        return reused;
-    }
-    Status fresh;
-    fresh.checked_at = audit::now_instant();
-    fresh.result =
-        store::verify_audit_file(database_, trusted_keys(key, std::filesystem::path(database_).parent_path()));
-    last_ = fresh;
-    last_at_ = std::chrono::steady_clock::now();
-    return fresh;
-}
-
 void handle_audit_route(const http::Request& request, const http::Principal& principal, const AuditRoute& route,
                         const AuditApi& api, AuditReply reply) {
     if (route.endpoint == AuditEndpoint::none) return reply(not_found("no such endpoint"));

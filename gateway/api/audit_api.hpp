@@ -47,7 +47,7 @@
 #include <string_view>
 
 #include "audit/checkpoint.hpp"
-#include "audit/log_verifier.hpp"
+#include "api/audit_verifier.hpp"
 #include "config/config.hpp"
 #include "http/auth.hpp"
 #include "http/exchange.hpp"
@@ -72,35 +72,6 @@ AuditRoute match_audit_route(http::Method method, std::string_view target);
 // The roles that may use the audit endpoints: auditor, admin, or partner
 // (whose reads the handlers narrow to its own organisation). For the pipeline's 403.
 bool audit_route_allowed(AuditEndpoint endpoint, const config::Roles& roles);
-
-// The whole log checked as `carebridge audit verify` checks it (store/
-// sqlite_audit.hpp's verify_audit_file, read-only, beside the writer), at
-// most once per `max_age`: a million entries take seconds, so a page that
-// asks on every load is answered from the last check. Callers that arrive
-// while a check runs wait for it and share its result. Thread-safe.
-class AuditVerifier {
-public:
-    // `database`: the store's SQLite file (<store dir>/carebridge.sqlite).
-    AuditVerifier(std::string database, std::chrono::seconds max_age);
-
-    struct Status {
-        audit::LogVerification result;
-        std::string checked_at;  // when the check ran (an instant)
-        bool reused = false;     // true: an earlier check's result, younger than max_age
-    };
-    Status status(const audit::PublicKey& key);
-    std::chrono::seconds max_age() const { return max_age_; }
-
-private:
-    std::string database_;
-    std::chrono::seconds max_age_;
-    std::mutex mutex_;
-    std::optional<Status> last_;
-    std::chrono::steady_clock::time_point last_at_{};
-};
-
-// The store directory's database file, as the SQLite store names it.
-std::string audit_database_path(const std::string& store_directory);
 
 // What the handlers need beyond the request.
 struct AuditApi {
