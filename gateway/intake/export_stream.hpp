@@ -31,6 +31,7 @@ public:
 
     // nullptr with a fatal issue in `issues` when the file cannot be opened or is not an export.
     static std::unique_ptr<ExportStream> open_file(const std::string& path, issues::IssueSink& issues);
+    // `xml` is read in place and must outlive the stream.
     static std::unique_ptr<ExportStream> open_memory(std::string_view xml, issues::IssueSink& issues);
 
     // Reads the next client into `client` (overwritten whatever the step).
