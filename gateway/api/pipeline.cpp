@@ -345,12 +345,4 @@ http::Response Pipeline::ready() {
     return r;
 }
 
-void Pipeline::escalate_overdue(std::chrono::system_clock::time_point now, std::function<void(bool failed)> done) {
-    const StatusApi api{store_, config(), outbox_queued_};
-    api::escalate_overdue(api, now, [this, done = std::move(done)](std::size_t escalated, bool failed) {
-        metrics_.count_escalations(escalated);
-        if (done) done(failed);
-    });
-}
-
 }  // namespace carebridge::gateway::api

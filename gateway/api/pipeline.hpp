@@ -79,10 +79,6 @@ public:
 
     http::Metrics& metrics() { return metrics_; }
 
-    // One round of red referrals' escalations (status_api's escalate_overdue),
-    // counted in /metrics; the server's timer calls it.
-    void escalate_overdue(std::chrono::system_clock::time_point now, std::function<void(bool failed)> done);
-
     // Called after a commit that queued outbox rows (the delivery worker's wake-up).
     void on_outbox_queued(std::function<void()> queued) { outbox_queued_ = std::move(queued); }
 

@@ -20,7 +20,8 @@
 // person. A Task is answered with itself, given the id of its history step. One commit holds the history row, a status_changed
 // audit entry and an outbox row for the originator and for each other
 // organisation named on the referral's care plan, each a
-// {"schema": "partnership-status/1", ...} document with the whole history.
+// {"schema": "partnership-status/1", ...} document with the whole history
+// (status/status_notice.hpp, shared with the escalation timer).
 // A referral declined by two or more organisations or services is bouncing:
 // the answer, the notifications and the audit entry say so, so the next team
 // reuses the assessment instead of repeating it.
@@ -63,13 +64,6 @@ bool status_route_allowed(StatusEndpoint endpoint, const config::Roles& roles);
 // The statuses a partner may post.
 bool is_referral_status(std::string_view status);
 
-// True when `history` holds `declined` from two or more different
-// organisations or services: the referral is bouncing between teams.
-bool is_bouncing(const std::vector<store::HistoryEntry>& history);
-
-// The Content-Type of a status notification in the outbox.
-inline constexpr std::string_view status_content_type = "application/vnd.carebridge.partnership-status+json";
-
 // What the handlers need beyond the request.
 struct StatusApi {
     store::Store& store;
@@ -91,15 +85,6 @@ void handle_status_route(const http::Request& request, const http::Principal& pr
 // (POST /fhir/Task) takes the referral from the Task's focus.
 void post_status(const http::Request& request, const http::Principal& principal, std::string_view message_id,
                  const StatusApi& api, StatusReply reply);
-// Red referrals' escalation timers (config `escalation`): each one due at
-// `now` whose referral no recipient has taken on (accepted, contacted,
-// completed, discharged) gets an "escalated" step in its history, a status
-// notice to its originator and a status_changed audit entry, all in one
-// commit; a timer is never fired twice, even by two instances on one
-// database (the store refuses a second firing). Reads the store on the caller's
-// thread; `done` gets how many were escalated and whether the store failed.
-using EscalationsDone = std::function<void(std::size_t escalated, bool failed)>;
-void escalate_overdue(const StatusApi& api, std::chrono::system_clock::time_point now, EscalationsDone done);
 
 // 200 {"referral", "bouncing", "history": [{organisation, service, status, reason, time}]}.
 void read_history(const http::Request& request, const http::Principal& principal, std::string_view message_id,
