@@ -32,7 +32,6 @@ constexpr std::size_t longest_service = 64;
 constexpr std::array statuses{"received",  "accepted",        "declined",  "waiting",
                               "contacted", "not-contactable", "completed", "discharged"};
 
-using http::path_of;
 
 bool is_message_id(std::string_view s) {
     if (s.empty() || s.size() > 64) return false;
@@ -260,77 +259,42 @@ std::string_view role_of(const http::Principal& principal) {
 
 }  // namespace
 
-std::string_view to_string(StatusEndpoint endpoint) {
-    switch (endpoint) {
-        case StatusEndpoint::none: return "none";
-        case StatusEndpoint::post_status: return "referral_status";
-        case StatusEndpoint::history: return "referral_history";
-    }
-    return "none";
-}
-
-StatusRoute match_status_route(http::Method method, std::string_view target) {
-    const std::string_view path = path_of(target);
-    StatusRoute route;
+std::vector<Endpoint> status_endpoints(std::function<StatusApi()> api) {
+    const auto declare = [&](std::string pattern, http::Method method, Access access, auto handler) {
+        Endpoint e;
+        e.pattern = std::move(pattern);
+        e.methods = {method};
+        e.access = access;
+        e.route = http::RouteId::status;
+        e.handler = [api, handler](http::Request request, const Screened& screened, EndpointReply reply) {
+            handler(request, screened, api(), std::move(reply));
+        };
+        return e;
+    };
+    using config::Role;
+    using R = const http::Request&;
+    using S = const Screened&;
+    using A = const StatusApi&;
+    std::vector<Endpoint> endpoints;
     // A FHIR client posts status as a Task to the FHIR base; its focus names the referral.
-    if (path == "/fhir/Task") {
-        route.endpoint = StatusEndpoint::post_status;
-        route.allow = "POST";
-        route.method_ok = method == http::Method::post;
-        return route;
-    }
-    constexpr std::string_view prefix = "/referrals/";
-    if (!path.starts_with(prefix)) return route;
-    const std::string_view rest = path.substr(prefix.size());
-    const auto slash = rest.find('/');
-    if (slash == std::string_view::npos || !is_message_id(rest.substr(0, slash))) return route;
-    const std::string_view tail = rest.substr(slash + 1);
-    if (tail == "status") {
-        route.endpoint = StatusEndpoint::post_status;
-        route.allow = "POST";
-        route.method_ok = method == http::Method::post;
-    } else if (tail == "history") {
-        route.endpoint = StatusEndpoint::history;
-        route.allow = "GET, HEAD";
-        route.method_ok = method == http::Method::get || method == http::Method::head;
-    } else {
-        return route;
-    }
-    route.message_id = std::string(rest.substr(0, slash));
-    return route;
-}
-
-bool status_route_allowed(StatusEndpoint endpoint, const config::Roles& roles) {
-    switch (endpoint) {
-        case StatusEndpoint::post_status: return roles.has(config::Role::partner) || roles.has(config::Role::submitter);
-        case StatusEndpoint::history:
-            return roles.has(config::Role::partner) || roles.has(config::Role::submitter) ||
-                   roles.has(config::Role::admin);
-        case StatusEndpoint::none: break;
-    }
-    return false;
+    endpoints.push_back(declare("/fhir/Task", http::Method::post, Access::roles({Role::partner, Role::submitter}),
+                                [](R r, S s, A a, StatusReply reply) {
+                                    post_status(r, s.principal, {}, a, std::move(reply));
+                                }));
+    endpoints.push_back(declare("/referrals/{id}/status", http::Method::post,
+                                Access::roles({Role::partner, Role::submitter}), [](R r, S s, A a, StatusReply reply) {
+                                    post_status(r, s.principal, s.parameters.get("id"), a, std::move(reply));
+                                }));
+    endpoints.push_back(declare("/referrals/{id}/history", http::Method::get,
+                                Access::roles({Role::partner, Role::submitter, Role::admin}),
+                                [](R r, S s, A a, StatusReply reply) {
+                                    read_history(r, s.principal, s.parameters.get("id"), a, std::move(reply));
+                                }));
+    return endpoints;
 }
 
 bool is_referral_status(std::string_view status) {
     return std::find(statuses.begin(), statuses.end(), status) != statuses.end();
-}
-
-void handle_status_route(const http::Request& request, const http::Principal& principal, const StatusRoute& route,
-                         const StatusApi& api, StatusReply reply) {
-    if (!status_route_allowed(route.endpoint, principal.roles)) {
-        if (route.endpoint == StatusEndpoint::none)
-            return reply(outcome_response(404, "error", "not-found", "no such endpoint"));
-        return reply(outcome_response(403, "error", "forbidden",
-                                      "client '" + principal.client + "' may not use " +
-                                          std::string(to_string(route.endpoint))));
-    }
-    switch (route.endpoint) {
-        case StatusEndpoint::post_status:
-            return post_status(request, principal, route.message_id, api, std::move(reply));
-        case StatusEndpoint::history: return read_history(request, principal, route.message_id, api, std::move(reply));
-        case StatusEndpoint::none: break;
-    }
-    reply(outcome_response(404, "error", "not-found", "no such endpoint"));
 }
 
 void post_status(const http::Request& request, const http::Principal& principal, std::string_view path_message_id,

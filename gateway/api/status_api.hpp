@@ -37,29 +37,13 @@
 #include <string_view>
 #include <vector>
 
+#include "api/endpoint_table.hpp"
 #include "config/config.hpp"
 #include "http/auth.hpp"
 #include "http/exchange.hpp"
 #include "store/store.hpp"
 
 namespace carebridge::gateway::api {
-
-enum class StatusEndpoint { none, post_status, history };
-std::string_view to_string(StatusEndpoint endpoint);
-
-struct StatusRoute {
-    StatusEndpoint endpoint = StatusEndpoint::none;  // none: not one of these paths
-    std::string message_id;                          // {id}
-    const char* allow = "";                          // the methods the path takes, for 405
-    bool method_ok = false;
-};
-
-// Which endpoint `target` (path and query) names; none for any other path.
-StatusRoute match_status_route(http::Method method, std::string_view target);
-
-// The role an endpoint needs, for the pipeline's 403: partner or submitter
-// to post (the organisation is checked by the handler), and admin too to read.
-bool status_route_allowed(StatusEndpoint endpoint, const config::Roles& roles);
 
 // The statuses a partner may post.
 bool is_referral_status(std::string_view status);
@@ -75,9 +59,10 @@ struct StatusApi {
 // on the store's writer thread.
 using StatusReply = std::function<void(http::Response)>;
 
-// Dispatches to the handlers below; a route of StatusEndpoint::none is a 404.
-void handle_status_route(const http::Request& request, const http::Principal& principal, const StatusRoute& route,
-                         const StatusApi& api, StatusReply reply);
+// The status and history endpoints, for the gateway's endpoint table: partners
+// and submitters post (the handler checks the caller is a party to the
+// referral), admins also read. `api` is asked at each call.
+std::vector<Endpoint> status_endpoints(std::function<StatusApi()> api);
 
 // 201 {"referral", "organisation", "status", "bouncing", "notified": [ODS], "history": [...]}
 // (a Task: the Task); 400 unreadable JSON; 422 an unknown status or service, or

@@ -133,6 +133,11 @@ public:
             if (!tls_) return false;
         }
         pipeline_.emplace(config_, *store_, metrics_);
+        // An endpoint that does not declare who may call it would be served to anyone: refuse to start instead.
+        if (!pipeline_->startup_error().empty()) {
+            error = pipeline_->startup_error();
+            return false;
+        }
         // Partners' endpoints are looked up in the config as it is now, so a
         // reload that moves a webhook reaches the items already queued.
         delivery::DeliveryOptions delivery_options;
