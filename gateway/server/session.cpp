@@ -1,4 +1,5 @@
 #include "server/session.hpp"
+#include "server/test_stream_session.hpp"
 
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -230,11 +231,15 @@ protected:
         }
         // The pipeline may answer from the store's thread; come back to this strand to write.
         context_.pipeline.handle(std::move(request_), screened_,
-                                 [self = derived().shared_from_this()](http::Response response) {
-                                     net::post(self->derived().stream().get_executor(),
-                                               [self, response = std::move(response)]() mutable {
-                                                   self->write(std::move(response));
-                                               });
+                                 [self = derived().shared_from_this()](http::Response response) mutable {
+                                     // The store's thread lets go of the session here, so its last
+                                     // reference is dropped (and the session destroyed) on its own executor.
+                                     auto session = std::move(self);
+                                     auto executor = session->derived().stream().get_executor();
+                                     net::post(executor, [session = std::move(session),
+                                                          response = std::move(response)]() mutable {
+                                         session->write(std::move(response));
+                                     });
                                  });
     }
 
@@ -440,6 +445,46 @@ private:
     beast::ssl_stream<beast::tcp_stream> stream_;
 };
 
+// The test stream with the deadline calls a session makes of its lowest
+// layer; an in-memory stream has no clock, so the test decides when it ends.
+class DeadlineFreeTestStream {
+public:
+    using executor_type = beast::test::stream::executor_type;
+    explicit DeadlineFreeTestStream(beast::test::stream&& stream) : stream_(std::move(stream)) {}
+    executor_type get_executor() { return stream_.get_executor(); }
+    void expires_after(Clock::duration) {}
+    template <class MutableBuffers, class Handler>
+    decltype(auto) async_read_some(const MutableBuffers& buffers, Handler&& handler) {
+        return stream_.async_read_some(buffers, std::forward<Handler>(handler));
+    }
+    template <class ConstBuffers, class Handler>
+    decltype(auto) async_write_some(const ConstBuffers& buffers, Handler&& handler) {
+        return stream_.async_write_some(buffers, std::forward<Handler>(handler));
+    }
+    void close() { stream_.close(); }
+
+private:
+    beast::test::stream stream_;
+};
+
+class TestStreamSession : public Session<TestStreamSession>, public std::enable_shared_from_this<TestStreamSession> {
+public:
+    static constexpr bool tls = false;
+    TestStreamSession(beast::test::stream&& stream, SessionContext& context)
+        : Session(context), stream_(std::move(stream)) {
+        remote_ = "test-stream";
+    }
+    DeadlineFreeTestStream& stream() { return stream_; }
+    void run() {
+        net::dispatch(stream_.get_executor(),
+                      beast::bind_front_handler(&TestStreamSession::do_read_header, shared_from_this()));
+    }
+    void do_close() { stream_.close(); }
+
+private:
+    DeadlineFreeTestStream stream_;
+};
+
 }  // namespace
 
 void start_plain_session(tcp::socket socket, SessionContext& context) {
@@ -448,6 +493,12 @@ void start_plain_session(tcp::socket socket, SessionContext& context) {
 
 void start_tls_session(tcp::socket socket, std::shared_ptr<net::ssl::context> tls, SessionContext& context) {
     std::make_shared<TlsSession>(std::move(socket), std::move(tls), context)->run();
+}
+
+std::weak_ptr<void> start_test_stream_session(beast::test::stream stream, SessionContext& context) {
+    auto session = std::make_shared<TestStreamSession>(std::move(stream), context);
+    session->run();
+    return session;
 }
 
 }  // namespace carebridge::gateway::server
