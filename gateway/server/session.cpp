@@ -74,6 +74,36 @@ std::string verified_subject(SSL* ssl) {
     return subject;
 }
 
+// Why a request's framing could be read two ways by two parsers (request
+// smuggling, RFC 9112 §6.1 and §6.3); empty when it is unambiguous.
+std::string_view ambiguous_framing(const bhttp::request_parser<bhttp::empty_body>::value_type& header) {
+    std::size_t transfer_encodings = 0, content_lengths = 0;
+    std::string_view transfer_encoding, content_length;
+    bool lengths_differ = false;
+    for (const auto& field : header) {
+        const std::string_view name = field.name_string();
+        const std::string_view value = field.value();
+        if (value.find_first_of("\r\n") != std::string_view::npos)
+            return "a header value holds a line break (obs-fold or a bare CR)";
+        if (beast::iequals(name, "Transfer-Encoding")) {
+            ++transfer_encodings;
+            transfer_encoding = value;
+        } else if (beast::iequals(name, "Content-Length")) {
+            if (content_lengths++ == 0)
+                content_length = value;
+            else if (value != content_length)
+                lengths_differ = true;
+            if (value.find(',') != std::string_view::npos) lengths_differ = true;
+        }
+    }
+    if (transfer_encodings > 1) return "Transfer-Encoding is given more than once";
+    if (transfer_encodings == 1 && content_lengths > 0) return "Transfer-Encoding and Content-Length together";
+    if (transfer_encodings == 1 && !beast::iequals(transfer_encoding, "chunked"))
+        return "the only Transfer-Encoding taken is chunked";
+    if (lengths_differ) return "Content-Length values differ";
+    return {};
+}
+
 template <class Derived>
 class Session {
 public:
@@ -89,6 +119,7 @@ protected:
 
     void do_read_header() {
         header_parser_.emplace();
+        answering_head_ = false;
         config_ = context_.pipeline.config();
         const auto& limits = config_->limits;
         header_parser_->header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));  // cap header abuse
@@ -119,8 +150,15 @@ protected:
             context_.metrics.count_rejection(http::Rejection::malformed);
             return send_error(400, "structure", "not a valid HTTP/1.1 request", true);
         }
-        begin_request();
         const auto& header = header_parser_->get();
+        answering_head_ = header.method() == bhttp::verb::head;
+        if (const std::string_view why = ambiguous_framing(header); !why.empty()) {
+            // Its body is never read as a request: answered, drained and closed.
+            context_.metrics.count_rejection(http::Rejection::malformed);
+            linger_ = true;
+            return send_error(400, "structure", std::string(why), true);
+        }
+        begin_request();
         request_ = http::Request();
         request_.method = method_of(header.method());
         request_.target = std::string(header.target());
@@ -267,6 +305,12 @@ protected:
         message->keep_alive(!close);
         message->body() = std::move(response.body);
         message->prepare_payload();
+        if (answering_head_) {
+            // HEAD: GET's status and headers, its body's length named, the body not sent (RFC 9110 §9.3.2).
+            const auto length = message->body().size();
+            message->body().clear();
+            message->content_length(length);
+        }
         status_ = response.status;
         bytes_out_ = message->body().size();
         beast::get_lowest_layer(derived().stream())
@@ -381,6 +425,7 @@ protected:
     bool keep_alive_ = true;
     bool request_in_flight_ = false;
     bool linger_ = false;
+    bool answering_head_ = false;  // this request is a HEAD: the answer goes without its body
     std::size_t lingered_ = 0;
     std::string linger_buffer_;
     std::optional<http::Response> pending_refusal_;
