@@ -1,4 +1,5 @@
 #include "server/session.hpp"
+#include "server/test_stream_session.hpp"
 
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -73,6 +74,36 @@ std::string verified_subject(SSL* ssl) {
     return subject;
 }
 
+// Why a request's framing could be read two ways by two parsers (request
+// smuggling, RFC 9112 §6.1 and §6.3); empty when it is unambiguous.
+std::string_view ambiguous_framing(const bhttp::request_parser<bhttp::empty_body>::value_type& header) {
+    std::size_t transfer_encodings = 0, content_lengths = 0;
+    std::string_view transfer_encoding, content_length;
+    bool lengths_differ = false;
+    for (const auto& field : header) {
+        const std::string_view name = field.name_string();
+        const std::string_view value = field.value();
+        if (value.find_first_of("\r\n") != std::string_view::npos)
+            return "a header value holds a line break (obs-fold or a bare CR)";
+        if (beast::iequals(name, "Transfer-Encoding")) {
+            ++transfer_encodings;
+            transfer_encoding = value;
+        } else if (beast::iequals(name, "Content-Length")) {
+            if (content_lengths++ == 0)
+                content_length = value;
+            else if (value != content_length)
+                lengths_differ = true;
+            if (value.find(',') != std::string_view::npos) lengths_differ = true;
+        }
+    }
+    if (transfer_encodings > 1) return "Transfer-Encoding is given more than once";
+    if (transfer_encodings == 1 && content_lengths > 0) return "Transfer-Encoding and Content-Length together";
+    if (transfer_encodings == 1 && !beast::iequals(transfer_encoding, "chunked"))
+        return "the only Transfer-Encoding taken is chunked";
+    if (lengths_differ) return "Content-Length values differ";
+    return {};
+}
+
 template <class Derived>
 class Session {
 public:
@@ -88,6 +119,7 @@ protected:
 
     void do_read_header() {
         header_parser_.emplace();
+        answering_head_ = false;
         config_ = context_.pipeline.config();
         const auto& limits = config_->limits;
         header_parser_->header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));  // cap header abuse
@@ -118,8 +150,15 @@ protected:
             context_.metrics.count_rejection(http::Rejection::malformed);
             return send_error(400, "structure", "not a valid HTTP/1.1 request", true);
         }
-        begin_request();
         const auto& header = header_parser_->get();
+        answering_head_ = header.method() == bhttp::verb::head;
+        if (const std::string_view why = ambiguous_framing(header); !why.empty()) {
+            // Its body is never read as a request: answered, drained and closed.
+            context_.metrics.count_rejection(http::Rejection::malformed);
+            linger_ = true;
+            return send_error(400, "structure", std::string(why), true);
+        }
+        begin_request();
         request_ = http::Request();
         request_.method = method_of(header.method());
         request_.target = std::string(header.target());
@@ -230,11 +269,15 @@ protected:
         }
         // The pipeline may answer from the store's thread; come back to this strand to write.
         context_.pipeline.handle(std::move(request_), screened_,
-                                 [self = derived().shared_from_this()](http::Response response) {
-                                     net::post(self->derived().stream().get_executor(),
-                                               [self, response = std::move(response)]() mutable {
-                                                   self->write(std::move(response));
-                                               });
+                                 [self = derived().shared_from_this()](http::Response response) mutable {
+                                     // The store's thread lets go of the session here, so its last
+                                     // reference is dropped (and the session destroyed) on its own executor.
+                                     auto session = std::move(self);
+                                     auto executor = session->derived().stream().get_executor();
+                                     net::post(executor, [session = std::move(session),
+                                                          response = std::move(response)]() mutable {
+                                         session->write(std::move(response));
+                                     });
                                  });
     }
 
@@ -262,6 +305,12 @@ protected:
         message->keep_alive(!close);
         message->body() = std::move(response.body);
         message->prepare_payload();
+        if (answering_head_) {
+            // HEAD: GET's status and headers, its body's length named, the body not sent (RFC 9110 §9.3.2).
+            const auto length = message->body().size();
+            message->body().clear();
+            message->content_length(length);
+        }
         status_ = response.status;
         bytes_out_ = message->body().size();
         beast::get_lowest_layer(derived().stream())
@@ -376,6 +425,7 @@ protected:
     bool keep_alive_ = true;
     bool request_in_flight_ = false;
     bool linger_ = false;
+    bool answering_head_ = false;  // this request is a HEAD: the answer goes without its body
     std::size_t lingered_ = 0;
     std::string linger_buffer_;
     std::optional<http::Response> pending_refusal_;
@@ -440,6 +490,46 @@ private:
     beast::ssl_stream<beast::tcp_stream> stream_;
 };
 
+// The test stream with the deadline calls a session makes of its lowest
+// layer; an in-memory stream has no clock, so the test decides when it ends.
+class DeadlineFreeTestStream {
+public:
+    using executor_type = beast::test::stream::executor_type;
+    explicit DeadlineFreeTestStream(beast::test::stream&& stream) : stream_(std::move(stream)) {}
+    executor_type get_executor() { return stream_.get_executor(); }
+    void expires_after(Clock::duration) {}
+    template <class MutableBuffers, class Handler>
+    decltype(auto) async_read_some(const MutableBuffers& buffers, Handler&& handler) {
+        return stream_.async_read_some(buffers, std::forward<Handler>(handler));
+    }
+    template <class ConstBuffers, class Handler>
+    decltype(auto) async_write_some(const ConstBuffers& buffers, Handler&& handler) {
+        return stream_.async_write_some(buffers, std::forward<Handler>(handler));
+    }
+    void close() { stream_.close(); }
+
+private:
+    beast::test::stream stream_;
+};
+
+class TestStreamSession : public Session<TestStreamSession>, public std::enable_shared_from_this<TestStreamSession> {
+public:
+    static constexpr bool tls = false;
+    TestStreamSession(beast::test::stream&& stream, SessionContext& context)
+        : Session(context), stream_(std::move(stream)) {
+        remote_ = "test-stream";
+    }
+    DeadlineFreeTestStream& stream() { return stream_; }
+    void run() {
+        net::dispatch(stream_.get_executor(),
+                      beast::bind_front_handler(&TestStreamSession::do_read_header, shared_from_this()));
+    }
+    void do_close() { stream_.close(); }
+
+private:
+    DeadlineFreeTestStream stream_;
+};
+
 }  // namespace
 
 void start_plain_session(tcp::socket socket, SessionContext& context) {
@@ -448,6 +538,12 @@ void start_plain_session(tcp::socket socket, SessionContext& context) {
 
 void start_tls_session(tcp::socket socket, std::shared_ptr<net::ssl::context> tls, SessionContext& context) {
     std::make_shared<TlsSession>(std::move(socket), std::move(tls), context)->run();
+}
+
+std::weak_ptr<void> start_test_stream_session(beast::test::stream stream, SessionContext& context) {
+    auto session = std::make_shared<TestStreamSession>(std::move(stream), context);
+    session->run();
+    return session;
 }
 
 }  // namespace carebridge::gateway::server
