@@ -525,13 +525,15 @@ http::Response proof_mismatch() {
 // ---- public ------------------------------------------------------------------------
 
 std::vector<Endpoint> audit_endpoints(std::function<AuditApi()> api) {
-    // Auditors and admins read the whole log, a partner its own organisation's entries (the handlers narrow it).
+    // Searches and reports show NHS numbers a partner's profile may withhold: auditors and admins only.
+    const Access governance = Access::roles({config::Role::auditor, config::Role::admin});
+    // One entry and the proofs: a partner too, narrowed by the handlers to its own organisation's entries.
     const Access readers = Access::roles({config::Role::auditor, config::Role::admin, config::Role::partner});
-    const auto get = [&](std::string pattern, auto handler) {
+    const auto get = [&](std::string pattern, auto handler, const Access& access) {
         Endpoint e;
         e.pattern = std::move(pattern);
         e.methods = {http::Method::get};
-        e.access = readers;
+        e.access = access;
         e.route = http::RouteId::audit;
         e.handler = [api, handler](http::Request request, const Screened& screened, EndpointReply reply) {
             handler(request, screened, api(), std::move(reply));
@@ -544,25 +546,25 @@ std::vector<Endpoint> audit_endpoints(std::function<AuditApi()> api) {
     std::vector<Endpoint> endpoints;
     endpoints.push_back(get("/audit/events", [](R r, S s, A a, AuditReply reply) {
         list_audit_events(r, s.principal, a, std::move(reply));
-    }));
+    }, governance));
     endpoints.push_back(get("/audit/events/{seq}", [](R r, S s, A a, AuditReply reply) {
         get_audit_event(r, s.principal, s.parameters.number("seq"), a, std::move(reply));
-    }));
+    }, readers));
     endpoints.push_back(get("/audit/report", [](R r, S s, A a, AuditReply reply) {
         audit_report(r, s.principal, a, std::move(reply));
-    }));
+    }, governance));
     endpoints.push_back(get("/audit/checkpoints/latest", [](R r, S s, A a, AuditReply reply) {
         latest_audit_checkpoint(r, s.principal, a, std::move(reply));
-    }));
+    }, readers));
     endpoints.push_back(get("/audit/checkpoints/consistency", [](R r, S s, A a, AuditReply reply) {
         audit_consistency_proof(r, s.principal, a, std::move(reply));
-    }));
+    }, readers));
     endpoints.push_back(get("/audit/proof/{seq}", [](R r, S s, A a, AuditReply reply) {
         audit_inclusion_proof(r, s.principal, s.parameters.number("seq"), a, std::move(reply));
-    }));
+    }, readers));
     endpoints.push_back(get("/audit/verification", [](R r, S s, A a, AuditReply reply) {
         audit_verification(r, s.principal, a, std::move(reply));
-    }));
+    }, readers));
     return endpoints;
 }
 
