@@ -70,12 +70,7 @@ http::Response malformed_query() {
     return outcome_response(400, "error", "invalid", "the query has a malformed %-escape");
 }
 
-std::optional<std::uint64_t> parse_count(std::string_view text) {
-    std::uint64_t value = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-    return value;
-}
+using http::parse_count;
 
 // The media type an Accept header prefers among `offers` (RFC 9110 q-values,
 // wildcards); the first offer when the header is absent or says */*.

@@ -323,6 +323,23 @@ TEST_F(AuditApiTest, MalformedFiltersAre400AndNeverReachTheLog) {
     EXPECT_EQ(log_size(), before);
 }
 
+TEST_F(AuditApiTest, AfterAndLimitThatAreNegativeNonNumericOrOverflowingAre400NamingTheParameter) {
+    const std::uint64_t before = log_size();
+    for (const char* name : {"after", "limit"})
+        for (const char* value : {"-1", "abc", "1e3", "+5", "%205", "9223372036854775808", "18446744073709551616",
+                                  "99999999999999999999999"}) {
+            const std::string query = std::string(name) + "=" + value;
+            const Response r = get(auditor(), "/audit/events?" + query);
+            EXPECT_EQ(r.status, 400u) << query << "\n" << r.body;
+            EXPECT_NE(r.body.find(std::string(name) + "="), std::string::npos) << query << "\n" << r.body;
+            EXPECT_NE(r.body.find("OperationOutcome"), std::string::npos) << query;
+        }
+    // The largest cursor a store holds is still a cursor: an empty page, not the start again.
+    const auto past_the_end = page(auditor(), "/audit/events?after=9223372036854775807");
+    EXPECT_TRUE(past_the_end.empty());
+    EXPECT_EQ(log_size(), before + 1);  // only that read
+}
+
 TEST_F(AuditApiTest, CursorsWalkEveryEntryOnceInEitherOrder) {
     std::vector<std::uint64_t> ascending;
     std::optional<std::string> next;
