@@ -18,7 +18,11 @@
 #include "audit/detail.hpp"
 #include "audit/entry_bytes.hpp"
 #include "audit/merkle.hpp"
+#include "api/audit_csv.hpp"
+#include "api/audit_report_html.hpp"
+#include "fhir/audit_event.hpp"
 #include "http/outcome.hpp"
+#include "http/target.hpp"
 #include "model/validate.hpp"
 #include "store/sqlite_audit.hpp"
 
@@ -35,74 +39,38 @@ constexpr std::size_t default_page = 100;
 // A report covers one person's whole history; past this many entries it says it was cut short.
 constexpr std::size_t largest_report = 10'000;
 
-constexpr std::string_view nhs_number_system = "https://fhir.nhs.uk/Id/nhs-number";
-constexpr std::string_view ods_system = "https://fhir.nhs.uk/Id/ods-organization-code";
-constexpr std::string_view action_system = "urn:carebridge:audit-action";
 
 // ---- requests ----------------------------------------------------------------
 
-std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
+using http::path_of;
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-// application/x-www-form-urlencoded, as a browser's URLSearchParams writes it.
-std::string percent_decoded(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        const char c = text[i];
-        if (c == '+') {
-            out += ' ';
-        } else if (c == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 && hex_value(text[i + 2]) >= 0) {
-            out += static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
-            i += 2;
-        } else {
-            out += c;
-        }
-    }
-    return out;
-}
-
-// The query string's parameters, decoded; the first of a repeated name counts.
+// The query's parameters (http/target.hpp decodes them); the first of a repeated name counts.
 class QueryParameters {
 public:
-    explicit QueryParameters(std::string_view target) {
-        const auto q = target.find('?');
-        if (q == std::string_view::npos) return;
-        std::string_view query = target.substr(q + 1);
-        while (!query.empty()) {
-            const auto amp = query.find('&');
-            const std::string_view pair = query.substr(0, amp);
-            query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-            if (pair.empty()) continue;
-            const auto eq = pair.find('=');
-            std::string name = percent_decoded(pair.substr(0, eq));
-            std::string value = eq == std::string_view::npos ? std::string() : percent_decoded(pair.substr(eq + 1));
-            if (!values_.contains(name)) values_.emplace(std::move(name), std::move(value));
-        }
-    }
+    explicit QueryParameters(http::QueryParameters parameters) : parameters_(std::move(parameters)) {}
     // Empty when absent.
-    std::string get(const std::string& name) const {
-        const auto it = values_.find(name);
-        return it == values_.end() ? std::string() : it->second;
+    std::string get(std::string_view name) const {
+        for (const auto& [n, v] : parameters_)
+            if (n == name) return v;
+        return {};
     }
-    bool has(const std::string& name) const { return values_.contains(name); }
 
 private:
-    std::map<std::string, std::string> values_;
+    http::QueryParameters parameters_;
 };
 
-std::optional<std::uint64_t> parse_count(std::string_view text) {
-    std::uint64_t value = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-    return value;
+// nullopt (answer 400) when an escape in the query is malformed: a filter is never guessed.
+std::optional<QueryParameters> query_of(std::string_view target) {
+    auto parameters = http::query_parameters(target);
+    if (!parameters) return std::nullopt;
+    return QueryParameters(std::move(*parameters));
 }
+
+http::Response malformed_query() {
+    return outcome_response(400, "error", "invalid", "the query has a malformed %-escape");
+}
+
+using http::parse_count;
 
 // The media type an Accept header prefers among `offers` (RFC 9110 q-values,
 // wildcards); the first offer when the header is absent or says */*.
@@ -484,448 +452,45 @@ std::string next_link(std::string_view target, std::uint64_t cursor) {
     return link + "?" + query;
 }
 
-// ---- CSV ---------------------------------------------------------------------------
+// ---- FHIR AuditEvent --------------------------------------------------------------
 
-// RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled.
-// Values are written exactly as stored (no spreadsheet-formula mangling) so the
-// hashes can be recomputed from the file.
-void csv_field(std::string& out, std::string_view value) {
-    if (value.find_first_of(",\"\r\n") == std::string_view::npos) {
-        out += value;
-        return;
-    }
-    out += '"';
-    for (char c : value) {
-        if (c == '"') out += '"';
-        out += c;
-    }
-    out += '"';
+std::string organisation_name(std::string_view code, const config::Config* config) {
+    const config::Organisation* o = config && !code.empty() ? config->organisation(code) : nullptr;
+    return o ? o->name : std::string();
 }
 
-std::string csv_of(const std::vector<AuditEntry>& entries) {
-    std::string out =
-        "seq,time,action,actor_organisation,actor_client,actor_role,patient,message_id,referral_id,recipient,"
-        "purpose,lawful_basis,consent_reference,outcome,detail,previous_hash,hash\r\n";
-    for (const AuditEntry& entry : entries) {
-        const audit::AuditEvent& e = entry.event;
-        out += std::to_string(entry.seq);
-        for (std::string_view value :
-             {std::string_view(e.time), audit::to_string(e.action), std::string_view(e.actor_organisation),
-              std::string_view(e.actor_client), std::string_view(e.actor_role), std::string_view(e.patient),
-              std::string_view(e.message_id), std::string_view(e.referral_id), std::string_view(e.recipient),
-              std::string_view(e.purpose), std::string_view(e.lawful_basis), std::string_view(e.consent_reference),
-              std::string_view(e.outcome), std::string_view(e.detail), std::string_view(entry.previous_hash),
-              std::string_view(entry.hash)}) {
-            out += ',';
-            csv_field(out, value);
-        }
-        out += "\r\n";
-    }
-    return out;
-}
-
-// ---- FHIR AuditEvent (IHE BALP patterns) --------------------------------------------
-
-void coding(JsonWriter& w, std::string_view system, std::string_view code, std::string_view display = {}) {
-    w.StartObject();
-    field(w, "system", system);
-    field(w, "code", code);
-    if (!display.empty()) field(w, "display", display);
-    w.EndObject();
-}
-
-void codeable_concept(JsonWriter& w, std::string_view system, std::string_view code, std::string_view display) {
-    w.StartObject();
-    key(w, "coding");
-    w.StartArray();
-    coding(w, system, code, display);
-    w.EndArray();
-    w.EndObject();
-}
-
-constexpr std::string_view dicom = "http://dicom.nema.org/resources/ontology/DCM";
-constexpr std::string_view lifecycle = "http://terminology.hl7.org/CodeSystem/iso-21089-lifecycle";
-constexpr std::string_view rest_event = "http://terminology.hl7.org/CodeSystem/audit-event-type";
-constexpr std::string_view restful = "http://hl7.org/fhir/restful-interaction";
-
-// How each action is typed: the BALP pattern it follows.
-struct EventShape {
-    std::string_view type_system, type_code, type_display;
-    std::string_view subtype_system, subtype_code, subtype_display;  // empty: only the carebridge action subtype
-    std::string_view fhir_action;                                    // C R U D E
-};
-
-EventShape shape_of(const audit::AuditEvent& e) {
-    switch (e.action) {
-        // PrivacyDisclosure (source side): Export, subtype disclose.
-        case AuditAction::disclosed: return {dicom, "110106", "Export", lifecycle, "disclose", "Disclose", "R"};
-        case AuditAction::delivered:
-        case AuditAction::delivery_failed:
-        case AuditAction::dead_lettered:
-        case AuditAction::retried: return {dicom, "110106", "Export", lifecycle, "transmit", "Transmit", "R"};
-        case AuditAction::received:
-        case AuditAction::rejected: return {dicom, "110107", "Import", lifecycle, "receive", "Receive", "C"};
-        case AuditAction::translated: return {dicom, "110100", "Application Activity", lifecycle, "transform", "Transform", "E"};
-        // An authorisation decision (BALP AuthZconsent): Security Alert, the decision made.
-        case AuditAction::policy_decision: return {dicom, "110113", "Security Alert", {}, {}, {}, "E"};
-        // BALP Query for searches of the log, PatientRead for a record or inbox item viewed.
-        case AuditAction::read:
-            if (e.detail.find("\"query\":") != std::string::npos)
-                return {rest_event, "rest", "RESTful Operation", restful, "search-type", "search type", "E"};
-            return {rest_event, "rest", "RESTful Operation", restful, "read", "read", "R"};
-        case AuditAction::status_changed: return {rest_event, "rest", "RESTful Operation", restful, "update", "update", "U"};
-        case AuditAction::config_changed: return {dicom, "110100", "Application Activity", {}, {}, {}, "E"};
-        case AuditAction::purged: return {dicom, "110100", "Application Activity", lifecycle, "destroy", "Destroy", "D"};
-    }
-    return {dicom, "110100", "Application Activity", {}, {}, {}, "E"};
-}
-
-// R4 outcome codes: 0 success, 4 minor failure (refused), 8 serious failure.
-std::string_view outcome_code(std::string_view outcome) {
-    if (outcome == audit::outcome::success || outcome == "allow") return "0";
-    if (outcome == audit::outcome::denied || outcome == "deny") return "4";
-    if (outcome == audit::outcome::failed) return "8";
-    return outcome.empty() ? "0" : "4";
-}
-
-// The partnership's purposes as HL7 v3 ActReason purposes of use.
-std::optional<std::pair<std::string_view, std::string_view>> purpose_of_use(std::string_view purpose) {
-    if (purpose == "direct-care") return std::pair{std::string_view("TREAT"), std::string_view("treatment")};
-    if (purpose == "safeguarding") return std::pair{std::string_view("PUBHLTH"), std::string_view("public health")};
-    if (purpose == "care-coordination") return std::pair{std::string_view("COC"), std::string_view("coordination of care")};
-    if (purpose == "commissioning") return std::pair{std::string_view("HOPERAT"), std::string_view("healthcare operations")};
-    return std::nullopt;
-}
-
-void purpose_concept(JsonWriter& w, std::string_view purpose) {
-    w.StartObject();
-    if (const auto code = purpose_of_use(purpose)) {
-        key(w, "coding");
-        w.StartArray();
-        coding(w, "http://terminology.hl7.org/CodeSystem/v3-ActReason", code->first, code->second);
-        w.EndArray();
-    }
-    field(w, "text", purpose);
-    w.EndObject();
-}
-
-void organisation_reference(JsonWriter& w, std::string_view code, const config::Config* config) {
-    w.StartObject();
-    key(w, "identifier");
-    w.StartObject();
-    field(w, "system", ods_system);
-    field(w, "value", code);
-    w.EndObject();
-    if (const config::Organisation* o = config ? config->organisation(code) : nullptr) field(w, "display", o->name);
-    w.EndObject();
-}
-
-void detail_value(JsonWriter& w, std::string_view type, std::string_view value) {
-    if (value.empty()) return;
-    w.StartObject();
-    field(w, "type", type);
-    field(w, "valueString", value);
-    w.EndObject();
-}
-
-// A UUID for the entry's fullUrl, from its hash: stable across exports.
-std::string uuid_of(std::string_view hash) {
-    if (hash.size() < 32) return "00000000-0000-4000-8000-000000000000";
-    std::string h(hash.substr(0, 32));
-    h[12] = '4';
-    h[16] = "89ab"[hex_value(h[16]) & 3];
-    return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20, 12);
-}
-
-void write_audit_event(JsonWriter& w, const AuditEntry& entry, const config::Config* config) {
+// The entry as the FHIR mapper's plain record: every field, and the organisations' names.
+fhir::AuditRecord record_of(const AuditEntry& entry, const config::Config* config) {
     const audit::AuditEvent& e = entry.event;
-    const EventShape shape = shape_of(e);
-    w.StartObject();
-    field(w, "resourceType", "AuditEvent");
-    field(w, "id", "carebridge-audit-" + std::to_string(entry.seq));
-    key(w, "type");
-    coding(w, shape.type_system, shape.type_code, shape.type_display);
-    key(w, "subtype");
-    w.StartArray();
-    if (!shape.subtype_code.empty()) coding(w, shape.subtype_system, shape.subtype_code, shape.subtype_display);
-    coding(w, action_system, audit::to_string(e.action));  // the log's own word, so nothing is lost
-    w.EndArray();
-    field(w, "action", shape.fhir_action);
-    field(w, "recorded", e.time);
-    field(w, "outcome", outcome_code(e.outcome));
-    if (!e.outcome.empty()) field(w, "outcomeDesc", e.outcome);
-    if (!e.purpose.empty()) {
-        key(w, "purposeOfEvent");
-        w.StartArray();
-        purpose_concept(w, e.purpose);
-        w.EndArray();
-    }
-
-    key(w, "agent");
-    w.StartArray();
-    {  // who acted: the source of a disclosure, the client of a read (BALP's Source Role ID)
-        w.StartObject();
-        key(w, "type");
-        codeable_concept(w, dicom, "110153", "Source Role ID");
-        if (!e.actor_role.empty()) {
-            key(w, "role");
-            w.StartArray();
-            w.StartObject();
-            field(w, "text", e.actor_role);
-            w.EndObject();
-            w.EndArray();
-        }
-        key(w, "who");
-        if (!e.actor_organisation.empty())
-            organisation_reference(w, e.actor_organisation, config);
-        else {
-            w.StartObject();
-            field(w, "display", "carebridge gateway");
-            w.EndObject();
-        }
-        if (!e.actor_client.empty()) field(w, "altId", e.actor_client);
-        key(w, "requestor");
-        w.Bool(true);
-        if (!e.purpose.empty()) {
-            key(w, "purposeOfUse");
-            w.StartArray();
-            purpose_concept(w, e.purpose);
-            w.EndArray();
-        }
-        w.EndObject();
-    }
-    if (!e.recipient.empty()) {  // the recipient of a disclosure, or the one a decision was about
-        w.StartObject();
-        key(w, "type");
-        codeable_concept(w, dicom, "110152", "Destination Role ID");
-        key(w, "who");
-        organisation_reference(w, e.recipient, config);
-        key(w, "requestor");
-        w.Bool(false);
-        w.EndObject();
-    }
-    w.EndArray();
-
-    key(w, "source");
-    w.StartObject();
-    field(w, "site", "carebridge");
-    key(w, "observer");
-    w.StartObject();
-    field(w, "display", "carebridge gateway");
-    w.EndObject();
-    key(w, "type");
-    w.StartArray();
-    coding(w, "http://terminology.hl7.org/CodeSystem/security-source-type", "4", "Application Server");
-    w.EndArray();
-    w.EndObject();
-
-    key(w, "entity");
-    w.StartArray();
-    if (!e.patient.empty()) {
-        w.StartObject();
-        key(w, "what");
-        w.StartObject();
-        key(w, "identifier");
-        w.StartObject();
-        field(w, "system", nhs_number_system);
-        field(w, "value", e.patient);
-        w.EndObject();
-        w.EndObject();
-        key(w, "type");
-        coding(w, "http://terminology.hl7.org/CodeSystem/audit-entity-type", "1", "Person");
-        key(w, "role");
-        coding(w, "http://terminology.hl7.org/CodeSystem/object-role", "1", "Patient");
-        w.EndObject();
-    }
-    if (!e.message_id.empty() || !e.referral_id.empty()) {  // the referral the event is about
-        w.StartObject();
-        key(w, "what");
-        w.StartObject();
-        if (!e.message_id.empty()) {
-            key(w, "identifier");
-            w.StartObject();
-            field(w, "system", "urn:ietf:rfc:3986");
-            field(w, "value", "urn:uuid:" + e.message_id);
-            w.EndObject();
-        }
-        if (!e.referral_id.empty()) field(w, "display", "referral " + e.referral_id);
-        w.EndObject();
-        key(w, "type");
-        coding(w, "http://terminology.hl7.org/CodeSystem/audit-entity-type", "2", "System Object");
-        key(w, "role");
-        coding(w, "http://terminology.hl7.org/CodeSystem/object-role", "4", "Domain Resource");
-        if (!e.referral_id.empty()) {
-            key(w, "detail");
-            w.StartArray();
-            detail_value(w, "referral_id", e.referral_id);
-            w.EndArray();
-        }
-        w.EndObject();
-    }
-    if (!e.consent_reference.empty()) {  // the consent the disclosure or decision relied on
-        w.StartObject();
-        key(w, "what");
-        w.StartObject();
-        field(w, "display", e.consent_reference);
-        w.EndObject();
-        key(w, "type");
-        coding(w, "http://terminology.hl7.org/CodeSystem/audit-entity-type", "2", "System Object");
-        field(w, "description", "consent relied on");
-        w.EndObject();
-    }
-    {  // the log entry itself: its place, links and what the fixed elements cannot hold
-        w.StartObject();
-        key(w, "what");
-        w.StartObject();
-        key(w, "identifier");
-        w.StartObject();
-        field(w, "system", "urn:carebridge:audit-log");
-        field(w, "value", std::to_string(entry.seq));
-        w.EndObject();
-        w.EndObject();
-        key(w, "type");
-        coding(w, "http://terminology.hl7.org/CodeSystem/audit-entity-type", "2", "System Object");
-        field(w, "description", "carebridge audit log entry");
-        key(w, "detail");
-        w.StartArray();
-        detail_value(w, "lawful_basis", e.lawful_basis);
-        detail_value(w, "detail", e.detail);
-        detail_value(w, "previous_hash", entry.previous_hash);
-        detail_value(w, "hash", entry.hash);
-        w.EndArray();
-        w.EndObject();
-    }
-    w.EndArray();
-    w.EndObject();
+    fhir::AuditRecord r;
+    r.seq = entry.seq;
+    r.time = e.time;
+    r.action = std::string(audit::to_string(e.action));
+    r.actor_organisation = e.actor_organisation;
+    r.actor_organisation_name = organisation_name(e.actor_organisation, config);
+    r.actor_client = e.actor_client;
+    r.actor_role = e.actor_role;
+    r.patient = e.patient;
+    r.message_id = e.message_id;
+    r.referral_id = e.referral_id;
+    r.recipient = e.recipient;
+    r.recipient_name = organisation_name(e.recipient, config);
+    r.purpose = e.purpose;
+    r.lawful_basis = e.lawful_basis;
+    r.consent_reference = e.consent_reference;
+    r.outcome = e.outcome;
+    r.detail = e.detail;
+    r.previous_hash = entry.previous_hash;
+    r.hash = entry.hash;
+    return r;
 }
 
 std::string fhir_bundle_of(const std::vector<AuditEntry>& entries, std::string_view target, bool more,
                            const config::Config* config) {
-    rapidjson::StringBuffer buffer;
-    JsonWriter w(buffer);
-    w.StartObject();
-    field(w, "resourceType", "Bundle");
-    field(w, "type", "searchset");
-    key(w, "link");
-    w.StartArray();
-    w.StartObject();
-    field(w, "relation", "self");
-    field(w, "url", target);
-    w.EndObject();
-    if (more) {
-        w.StartObject();
-        field(w, "relation", "next");
-        field(w, "url", next_link(target, entries.back().seq));
-        w.EndObject();
-    }
-    w.EndArray();
-    key(w, "entry");
-    w.StartArray();
-    for (const AuditEntry& entry : entries) {
-        w.StartObject();
-        field(w, "fullUrl", "urn:uuid:" + uuid_of(entry.hash));
-        key(w, "resource");
-        write_audit_event(w, entry, config);
-        key(w, "search");
-        w.StartObject();
-        field(w, "mode", "match");
-        w.EndObject();
-        w.EndObject();
-    }
-    w.EndArray();
-    w.EndObject();
-    return std::string(buffer.GetString(), buffer.GetSize());
-}
-
-// ---- the report ---------------------------------------------------------------------
-
-void html_escaped(std::string& out, std::string_view text) {
-    for (char c : text) {
-        switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            case '\'': out += "&#39;"; break;
-            default: out += c;
-        }
-    }
-}
-
-std::string organisation_label(std::string_view code, const config::Config* config) {
-    if (code.empty()) return "the gateway";
-    if (const config::Organisation* o = config ? config->organisation(code) : nullptr)
-        return o->name + " (" + std::string(code) + ")";
-    return std::string(code);
-}
-
-std::string_view report_verb(AuditAction action) {
-    switch (action) {
-        case AuditAction::disclosed: return "Shared with";
-        case AuditAction::delivered: return "Delivered to";
-        case AuditAction::read: return "Viewed by";
-        default: return "";
-    }
-}
-
-// A printable page: no scripts, its styles inline (the response's CSP allows only those).
-std::string report_html(std::string_view nhs, const std::vector<AuditEntry>& entries, bool truncated,
-                        const config::Config* config, std::string_view generated_at) {
-    std::string out =
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-        "<title>Who saw my data</title><style>"
-        "body{font-family:system-ui,sans-serif;margin:1.5rem;color:#1a1a1a;line-height:1.4}"
-        "table{border-collapse:collapse;width:100%}th,td{border:1px solid #767676;padding:.35rem .5rem;"
-        "text-align:left;vertical-align:top}th{background:#eef1f4}caption{text-align:left;font-weight:600;"
-        "margin-bottom:.5rem}@media print{body{margin:0}a{color:inherit}}"
-        "</style></head><body>\n<h1>Who saw my data</h1>\n<p>Every disclosure, delivery and view of the records "
-        "about NHS number <strong>";
-    html_escaped(out, nhs);
-    out += "</strong> held in the carebridge audit log, oldest first. Generated ";
-    html_escaped(out, generated_at);
-    out += ".</p>\n";
-    if (entries.empty()) {
-        out += "<p>The log records no disclosure or view of this person's records.</p>\n";
-    } else {
-        out += "<table><caption>";
-        out += std::to_string(entries.size());
-        out += entries.size() == 1 ? " event" : " events";
-        out += "</caption><thead><tr><th scope=\"col\">When (UTC)</th><th scope=\"col\">What</th>"
-               "<th scope=\"col\">Who</th><th scope=\"col\">By</th><th scope=\"col\">Purpose</th>"
-               "<th scope=\"col\">Lawful basis</th><th scope=\"col\">Consent</th><th scope=\"col\">Outcome</th>"
-               "<th scope=\"col\">Log entry</th></tr></thead><tbody>\n";
-        for (const AuditEntry& entry : entries) {
-            const audit::AuditEvent& e = entry.event;
-            const bool read = e.action == AuditAction::read;
-            out += "<tr><td>";
-            html_escaped(out, e.time);
-            out += "</td><td>";
-            html_escaped(out, report_verb(e.action));
-            out += "</td><td>";
-            html_escaped(out, organisation_label(read ? e.actor_organisation : e.recipient, config));
-            out += "</td><td>";
-            html_escaped(out, read ? e.actor_client : organisation_label(e.actor_organisation, config));
-            out += "</td><td>";
-            html_escaped(out, e.purpose);
-            out += "</td><td>";
-            html_escaped(out, e.lawful_basis);
-            out += "</td><td>";
-            html_escaped(out, e.consent_reference);
-            out += "</td><td>";
-            html_escaped(out, e.outcome);
-            out += "</td><td>";
-            out += std::to_string(entry.seq);
-            out += "</td></tr>\n";
-        }
-        out += "</tbody></table>\n";
-    }
-    if (truncated)
-        out += "<p><strong>This report stops at " + std::to_string(largest_report) +
-               " events; ask the gateway's administrator for the full export.</strong></p>\n";
-    out += "<p>Each log entry is hash-linked to the one before it and covered by signed checkpoints; "
-           "its number lets an auditor prove it is in the log.</p>\n</body></html>\n";
-    return out;
+    std::vector<fhir::AuditRecord> records;
+    records.reserve(entries.size());
+    for (const AuditEntry& entry : entries) records.push_back(record_of(entry, config));
+    return fhir::audit_event_bundle(records, target, more ? next_link(target, entries.back().seq) : std::string());
 }
 
 // ---- proofs -----------------------------------------------------------------------
@@ -955,13 +520,15 @@ http::Response proof_mismatch() {
 // ---- public ------------------------------------------------------------------------
 
 std::vector<Endpoint> audit_endpoints(std::function<AuditApi()> api) {
-    // Auditors and admins read the whole log, a partner its own organisation's entries (the handlers narrow it).
+    // Searches and reports show NHS numbers a partner's profile may withhold: auditors and admins only.
+    const Access governance = Access::roles({config::Role::auditor, config::Role::admin});
+    // One entry and the proofs: a partner too, narrowed by the handlers to its own organisation's entries.
     const Access readers = Access::roles({config::Role::auditor, config::Role::admin, config::Role::partner});
-    const auto get = [&](std::string pattern, auto handler) {
+    const auto get = [&](std::string pattern, auto handler, const Access& access) {
         Endpoint e;
         e.pattern = std::move(pattern);
         e.methods = {http::Method::get};
-        e.access = readers;
+        e.access = access;
         e.route = http::RouteId::audit;
         e.handler = [api, handler](http::Request request, const Screened& screened, EndpointReply reply) {
             handler(request, screened, api(), std::move(reply));
@@ -974,32 +541,34 @@ std::vector<Endpoint> audit_endpoints(std::function<AuditApi()> api) {
     std::vector<Endpoint> endpoints;
     endpoints.push_back(get("/audit/events", [](R r, S s, A a, AuditReply reply) {
         list_audit_events(r, s.principal, a, std::move(reply));
-    }));
+    }, governance));
     endpoints.push_back(get("/audit/events/{seq}", [](R r, S s, A a, AuditReply reply) {
         get_audit_event(r, s.principal, s.parameters.number("seq"), a, std::move(reply));
-    }));
+    }, readers));
     endpoints.push_back(get("/audit/report", [](R r, S s, A a, AuditReply reply) {
         audit_report(r, s.principal, a, std::move(reply));
-    }));
+    }, governance));
     endpoints.push_back(get("/audit/checkpoints/latest", [](R r, S s, A a, AuditReply reply) {
         latest_audit_checkpoint(r, s.principal, a, std::move(reply));
-    }));
+    }, readers));
     endpoints.push_back(get("/audit/checkpoints/consistency", [](R r, S s, A a, AuditReply reply) {
         audit_consistency_proof(r, s.principal, a, std::move(reply));
-    }));
+    }, readers));
     endpoints.push_back(get("/audit/proof/{seq}", [](R r, S s, A a, AuditReply reply) {
         audit_inclusion_proof(r, s.principal, s.parameters.number("seq"), a, std::move(reply));
-    }));
+    }, readers));
     endpoints.push_back(get("/audit/verification", [](R r, S s, A a, AuditReply reply) {
         audit_verification(r, s.principal, a, std::move(reply));
-    }));
+    }, readers));
     return endpoints;
 }
 
 void list_audit_events(const http::Request& request, const http::Principal& principal, const AuditApi& api, AuditReply reply) {
     const config::Config* config = api.config.get();
     const Reader reader = reader_of(principal, config);
-    const QueryParameters params(request.target);
+    const auto parsed = query_of(request.target);
+    if (!parsed) return reply(malformed_query());
+    const QueryParameters& params = *parsed;
 
     enum class Listing { json, csv, fhir };
     Listing listing = Listing::json;
@@ -1102,7 +671,9 @@ void get_audit_event(const http::Request&, const http::Principal& principal, std
 void audit_report(const http::Request& request, const http::Principal& principal, const AuditApi& api, AuditReply reply) {
     const config::Config* config = api.config.get();
     const Reader reader = reader_of(principal, config);
-    const QueryParameters params(request.target);
+    const auto parsed = query_of(request.target);
+    if (!parsed) return reply(malformed_query());
+    const QueryParameters& params = *parsed;
     const auto nhs = nhs_number(params.get("nhs"));
     if (!nhs) return reply(bad_request("nhs= takes the valid NHS number the report is about"));
     bool html = true;
@@ -1141,7 +712,7 @@ void audit_report(const http::Request& request, const http::Principal& principal
     http::Response response;
     if (html) {
         response.content_type = "text/html; charset=utf-8";
-        response.body = report_html(*nhs, entries, truncated, config, generated_at);
+        response.body = report_html(*nhs, entries, truncated, config, generated_at, largest_report);
         // Printable on its own: no scripts, no requests, only its own inline styles.
         response.headers.emplace_back("Content-Security-Policy",
                                       "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
@@ -1220,7 +791,9 @@ void latest_audit_checkpoint(const http::Request&, const http::Principal& princi
 void audit_consistency_proof(const http::Request& request, const http::Principal& principal, const AuditApi& api,
                              AuditReply reply) {
     const Reader reader = reader_of(principal, api.config.get());
-    const QueryParameters params(request.target);
+    const auto parsed = query_of(request.target);
+    if (!parsed) return reply(malformed_query());
+    const QueryParameters& params = *parsed;
     const auto from = parse_count(params.get("from"));
     if (!from || *from == 0) return reply(bad_request("from= takes the tree size of a signed checkpoint"));
     std::error_code error;

@@ -21,10 +21,12 @@
 //   GET /audit/verification            the whole log checked as `carebridge audit verify` does;
 //                                      the result is kept for AuditVerifier's max_age
 //
-// Who reads what: auditors and admins read every entry; a partner reads
-// only the entries its own organisation acted in or received (actor or
-// recipient is its ODS code), and another's entry is answered 404 as if it
-// did not exist; anyone else gets 403. Entries are metadata: the log never
+// Who reads what: auditors and admins read every entry, search the log and
+// ask for reports; a partner may not search or report (403: they show NHS
+// numbers its profile may withhold) and reads one entry or proof only when
+// its own organisation acted in or received it (actor or recipient is its
+// ODS code), another's being answered 404 as if it did not exist; anyone
+// else gets 403. Entries are metadata: the log never
 // holds a payload, so none can be shown.
 //
 // Every read of the log is itself recorded: an audit entry with action

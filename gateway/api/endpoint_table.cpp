@@ -24,9 +24,8 @@ Placeholder placeholder_of(std::string_view segment) {
 }
 
 std::optional<std::uint64_t> positive_number(std::string_view text) {
-    std::uint64_t value = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value == 0) return std::nullopt;
+    const auto value = http::parse_count(text);
+    if (!value || *value == 0) return std::nullopt;
     return value;
 }
 

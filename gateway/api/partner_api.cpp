@@ -26,12 +26,7 @@ constexpr std::size_t largest_bulk_retry = 10'000;  // one commit; the answer sa
 
 using http::query_value;
 
-std::optional<std::uint64_t> parse_count(std::string_view text) {
-    std::uint64_t value = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-    return value;
-}
+using http::parse_count;
 
 void key(JsonWriter& w, std::string_view name) { w.Key(name.data(), static_cast<rapidjson::SizeType>(name.size())); }
 void string(JsonWriter& w, std::string_view value) {

@@ -80,7 +80,7 @@ std::optional<http::Response> Pipeline::screen(const http::Request& request, Scr
     screened.body_timeout = config->limits.read_timeout;
     // A table that did not build serves nothing: fail closed, never open.
     if (!endpoints_) {
-        http::Response r = reject(http::Rejection::store_unavailable, 503, "exception",
+        http::Response r = reject(http::Rejection::cannot_check, 503, "exception",
                                   "the gateway's endpoints are misconfigured");
         r.close = true;
         return r;
@@ -110,7 +110,8 @@ std::optional<http::Response> Pipeline::screen(const http::Request& request, Scr
         return r;
     }
 
-    switch (http::authenticate(*config, request, screened.principal)) {
+    const http::AuthStatus auth = http::authenticate(*config, request, screened.principal);
+    switch (auth) {
         case http::AuthStatus::ok: break;
         case http::AuthStatus::missing: {
             http::Response r = reject(http::Rejection::unauthenticated, 401, "login",
@@ -123,10 +124,19 @@ std::optional<http::Response> Pipeline::screen(const http::Request& request, Scr
             r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"carebridge\", error=\"invalid_token\"");
             return r;
         }
+        case http::AuthStatus::cannot_check: {
+            http::Response r = reject(http::Rejection::cannot_check, 503, "transient",
+                                      "the gateway cannot check credentials now; retry shortly");
+            r.headers.emplace_back("Retry-After", "1");
+            return r;
+        }
         case http::AuthStatus::unknown_certificate:
             return reject(http::Rejection::unauthenticated, 401, "login",
                           "the client certificate is not registered with this partnership");
     }
+    // Anything but a checked caller is a stranger, whatever status a later change adds.
+    if (auth != http::AuthStatus::ok)
+        return reject(http::Rejection::unauthenticated, 401, "login", "credentials could not be accepted");
 
     const config::Roles roles = screened.principal.roles;
     const bool allowed = endpoint.access.admits(roles);

@@ -22,8 +22,10 @@ http::Response Pipeline::translate(const http::Request& request) {
     const auto summary = translation::translate_text(t, request.body, [&](std::string_view chunk) { r.body += chunk; },
                                                      sink);
     if (!summary.ok()) {
-        metrics_.count_rejection(summary.fatal ? http::Rejection::malformed : http::Rejection::invalid_content);
-        return outcome_of(summary.fatal ? 400 : 422, sink);
+        // As POST /fhir: a body that cannot be read (a JSON syntax error is a fatal issue) is 400, readable but wrong 422.
+        const bool unreadable = summary.fatal || sink.count(issues::Severity::fatal) > 0;
+        metrics_.count_rejection(unreadable ? http::Rejection::malformed : http::Rejection::invalid_content);
+        return outcome_of(unreadable ? 400 : 422, sink);
     }
     r.content_type = summary.ndjson ? "application/x-ndjson" : std::string(http::media_type(t.to));
     r.headers.emplace_back("Carebridge-Warnings", std::to_string(sink.count(issues::Severity::warning)));

@@ -91,8 +91,13 @@ const Organisation* Config::organisation(std::string_view id_ods_or_alias) const
     return nullptr;
 }
 
-const ApiClient* Config::client_for_token(std::string_view token) const {
+const ApiClient* Config::client_for_token(std::string_view token, bool* hashing_failed) const {
     const std::string presented = sha256_hex(token);
+    // A failed digest is empty: it must match nobody, not a client whose hash is empty too.
+    if (presented.size() != 64) {
+        if (hashing_failed) *hashing_failed = true;
+        return nullptr;
+    }
     const ApiClient* found = nullptr;
     // Every client is compared, in constant time each, so neither the time of
     // one comparison nor where the loop stops tells an attacker anything.
@@ -112,7 +117,9 @@ const CertificateClient* Config::client_for_subject(std::string_view rfc2253_sub
 std::string sha256_hex(std::string_view bytes) {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int length = 0;
-    if (EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr) != 1) return {};
+    const EVP_MD* sha256 = EVP_sha256();
+    if (!sha256 || EVP_Digest(bytes.data(), bytes.size(), digest, &length, sha256, nullptr) != 1 || length != 32)
+        return {};
     static constexpr char hex[] = "0123456789abcdef";
     std::string out;
     out.reserve(2 * length);

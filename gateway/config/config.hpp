@@ -218,13 +218,14 @@ struct Config {
     // By id, ODS code or alias (case-insensitive for names); nullptr when unknown.
     const Organisation* organisation(std::string_view id_ods_or_alias) const;
     // The client whose token hashes to this one (constant-time comparison); nullptr when none.
-    const ApiClient* client_for_token(std::string_view token) const;
+    // `hashing_failed` is set when SHA-256 could not be computed: the caller then refuses, never guesses.
+    const ApiClient* client_for_token(std::string_view token, bool* hashing_failed = nullptr) const;
     const CertificateClient* client_for_subject(std::string_view rfc2253_subject) const;
     const Agreement* agreement(std::string_view id) const;
     const MinimisationProfile* minimisation_profile(std::string_view id) const;
 };
 
-// Lower-case hex SHA-256, as stored in "token_sha256".
+// Lower-case hex SHA-256, as stored in "token_sha256"; empty when OpenSSL fails.
 std::string sha256_hex(std::string_view bytes);
 
 // The checks between sections that a schema cannot make: rules, agreements

@@ -35,7 +35,9 @@ AuthStatus authenticate(const config::Config& config, const Request& request, Pr
         return request.caller.certificate_subject.empty() ? AuthStatus::missing : AuthStatus::unknown_certificate;
     const std::string_view token = bearer_token(request.authorization);
     if (token.empty()) return AuthStatus::bad_token;
-    const auto* client = config.client_for_token(token);
+    bool hashing_failed = false;
+    const auto* client = config.client_for_token(token, &hashing_failed);
+    if (hashing_failed) return AuthStatus::cannot_check;
     if (!client) return AuthStatus::bad_token;
     principal.client = client->id;
     principal.organisation = client->organisation;

@@ -24,6 +24,7 @@ enum class AuthStatus {
     missing,              // no credentials at all: 401 with WWW-Authenticate
     bad_token,            // a token no client holds, or a malformed Authorization header: 401
     unknown_certificate,  // a verified certificate the config maps to nobody, and no token: 401
+    cannot_check,         // the token could not be hashed (OpenSSL failed): 503, never let through
 };
 
 AuthStatus authenticate(const config::Config& config, const Request& request, Principal& principal);

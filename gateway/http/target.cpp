@@ -1,5 +1,8 @@
 #include "http/target.hpp"
 
+#include <charconv>
+#include <limits>
+
 namespace carebridge::gateway::http {
 
 namespace {
@@ -78,6 +81,14 @@ std::optional<std::string> query_value(std::string_view target, std::string_view
     for (const auto& [key, value] : *parameters)
         if (key == name) return value;
     return std::nullopt;
+}
+
+std::optional<std::uint64_t> parse_count(std::string_view text) {
+    std::uint64_t value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+    if (value > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return std::nullopt;
+    return value;
 }
 
 }  // namespace carebridge::gateway::http

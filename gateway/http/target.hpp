@@ -4,6 +4,7 @@
 // each query parameter percent-decoded (RFC 3986 §2.1; '+' is a space, as
 // HTML forms send it).
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +27,11 @@ std::optional<std::string> percent_decoded(std::string_view text);
 // one is malformed (a bad escape). A parameter without '=' has an empty value.
 using QueryParameters = std::vector<std::pair<std::string, std::string>>;
 std::optional<QueryParameters> query_parameters(std::string_view target);
+
+// A count or cursor in a query (after=, limit=): decimal digits only, at most
+// 2^63 - 1 because the stores keep positions as signed 64-bit integers and a
+// larger one would wrap; nullopt otherwise (empty, a sign, a space, too large).
+std::optional<std::uint64_t> parse_count(std::string_view text);
 
 // The first value of `name`, decoded; nullopt when it is absent or malformed.
 std::optional<std::string> query_value(std::string_view target, std::string_view name);

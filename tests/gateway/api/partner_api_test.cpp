@@ -148,6 +148,16 @@ TEST(PartnerRoutes, MatchTheFivePathsAndNothingElse) {
         EXPECT_EQ(pattern(Method::get, other), "none") << other;
 }
 
+TEST_F(PartnerApiTest, AfterAndLimitThatAreNegativeNonNumericOrOverflowingAre400NamingTheParameter) {
+    for (const char* name : {"after", "limit"})
+        for (const char* value : {"-1", "abc", "9223372036854775808", "18446744073709551616"}) {
+            const std::string query = std::string(name) + "=" + value;
+            const Response r = call(Method::get, "/partners/befriend/inbox?" + query, partner_of("befriend"));
+            EXPECT_EQ(r.status, 400u) << query << "\n" << r.body;
+            EXPECT_NE(r.body.find(std::string(name) + "="), std::string::npos) << query << "\n" << r.body;
+        }
+}
+
 TEST_F(PartnerApiTest, APartnerPagesThroughItsOwnItemsWithTheCursor) {
     const auto befriend = queue_for_both(5);
     std::vector<std::string> seen;

@@ -747,4 +747,20 @@ TEST(Refuse, AProfileFieldOrGlossaryTermItCannotUse) {
 }
 
 }  // namespace
+
+TEST(TokenHashing, IsSha256AndAClientWithoutAFullHashMatchesNoToken) {
+    // FIPS 180-2's test vector: the digest the config's token_sha256 holds.
+    EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    Config config;
+    ApiClient empty;
+    empty.id = "no-hash";
+    empty.organisation = "trust";
+    empty.roles.add(Role::admin);
+    config.clients.push_back(empty);  // an empty hash is what a failed digest would give
+    bool hashing_failed = false;
+    EXPECT_EQ(config.client_for_token("", &hashing_failed), nullptr);
+    EXPECT_EQ(config.client_for_token("anything", &hashing_failed), nullptr);
+    EXPECT_FALSE(hashing_failed);  // OpenSSL worked: the token simply belongs to nobody
+}
+
 }  // namespace carebridge::gateway::config
