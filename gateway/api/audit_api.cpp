@@ -954,73 +954,46 @@ http::Response proof_mismatch() {
 
 // ---- public ------------------------------------------------------------------------
 
-std::string_view to_string(AuditEndpoint endpoint) {
-    switch (endpoint) {
-        case AuditEndpoint::none: return "none";
-        case AuditEndpoint::events: return "audit_events";
-        case AuditEndpoint::event: return "audit_event";
-        case AuditEndpoint::report: return "audit_report";
-        case AuditEndpoint::latest_checkpoint: return "audit_latest_checkpoint";
-        case AuditEndpoint::consistency: return "audit_consistency";
-        case AuditEndpoint::proof: return "audit_proof";
-        case AuditEndpoint::verification: return "audit_verification";
-    }
-    return "none";
-}
-
-AuditRoute match_audit_route(http::Method method, std::string_view target) {
-    const std::string_view path = path_of(target);
-    AuditRoute route;
-    const auto get = [&](AuditEndpoint endpoint) {
-        route.endpoint = endpoint;
-        route.allow = "GET, HEAD";
-        route.method_ok = method == http::Method::get || method == http::Method::head;
+std::vector<Endpoint> audit_endpoints(std::function<AuditApi()> api) {
+    // Auditors and admins read the whole log, a partner its own organisation's entries (the handlers narrow it).
+    const Access readers = Access::roles({config::Role::auditor, config::Role::admin, config::Role::partner});
+    const auto get = [&](std::string pattern, auto handler) {
+        Endpoint e;
+        e.pattern = std::move(pattern);
+        e.methods = {http::Method::get};
+        e.access = readers;
+        e.route = http::RouteId::audit;
+        e.handler = [api, handler](http::Request request, const Screened& screened, EndpointReply reply) {
+            handler(request, screened, api(), std::move(reply));
+        };
+        return e;
     };
-    const auto with_seq = [&](AuditEndpoint endpoint, std::string_view prefix) {
-        const auto seq = parse_count(path.substr(prefix.size()));
-        if (!seq || *seq == 0) return;
-        get(endpoint);
-        route.seq = *seq;
-    };
-    if (path == "/audit/events")
-        get(AuditEndpoint::events);
-    else if (path.starts_with("/audit/events/"))
-        with_seq(AuditEndpoint::event, "/audit/events/");
-    else if (path == "/audit/report")
-        get(AuditEndpoint::report);
-    else if (path == "/audit/checkpoints/latest")
-        get(AuditEndpoint::latest_checkpoint);
-    else if (path == "/audit/checkpoints/consistency")
-        get(AuditEndpoint::consistency);
-    else if (path.starts_with("/audit/proof/"))
-        with_seq(AuditEndpoint::proof, "/audit/proof/");
-    else if (path == "/audit/verification")
-        get(AuditEndpoint::verification);
-    return route;
-}
-
-bool audit_route_allowed(AuditEndpoint endpoint, const config::Roles& roles) {
-    if (endpoint == AuditEndpoint::none) return false;
-    return roles.has(config::Role::auditor) || roles.has(config::Role::admin) || roles.has(config::Role::partner);
-}
-
-void handle_audit_route(const http::Request& request, const http::Principal& principal, const AuditRoute& route,
-                        const AuditApi& api, AuditReply reply) {
-    if (route.endpoint == AuditEndpoint::none) return reply(not_found("no such endpoint"));
-    if (!audit_route_allowed(route.endpoint, principal.roles))
-        return reply(outcome_response(403, "error", "forbidden",
-                                      "client '" + principal.client + "' may not read the audit log"));
-    switch (route.endpoint) {
-        case AuditEndpoint::events: return list_audit_events(request, principal, api, std::move(reply));
-        case AuditEndpoint::event: return get_audit_event(request, principal, route.seq, api, std::move(reply));
-        case AuditEndpoint::report: return audit_report(request, principal, api, std::move(reply));
-        case AuditEndpoint::latest_checkpoint: return latest_audit_checkpoint(request, principal, api, std::move(reply));
-        case AuditEndpoint::consistency: return audit_consistency_proof(request, principal, api, std::move(reply));
-        case AuditEndpoint::proof: return audit_inclusion_proof(request, principal, route.seq, api, std::move(reply));
-        case AuditEndpoint::verification: return audit_verification(request, principal, api, std::move(reply));
-        case AuditEndpoint::none: break;
-    }
-    reply(not_found("no such endpoint"));
+    using R = const http::Request&;
+    using S = const Screened&;
+    using A = const AuditApi&;
+    std::vector<Endpoint> endpoints;
+    endpoints.push_back(get("/audit/events", [](R r, S s, A a, AuditReply reply) {
+        list_audit_events(r, s.principal, a, std::move(reply));
+    }));
+    endpoints.push_back(get("/audit/events/{seq}", [](R r, S s, A a, AuditReply reply) {
+        get_audit_event(r, s.principal, s.parameters.number("seq"), a, std::move(reply));
+    }));
+    endpoints.push_back(get("/audit/report", [](R r, S s, A a, AuditReply reply) {
+        audit_report(r, s.principal, a, std::move(reply));
+    }));
+    endpoints.push_back(get("/audit/checkpoints/latest", [](R r, S s, A a, AuditReply reply) {
+        latest_audit_checkpoint(r, s.principal, a, std::move(reply));
+    }));
+    endpoints.push_back(get("/audit/checkpoints/consistency", [](R r, S s, A a, AuditReply reply) {
+        audit_consistency_proof(r, s.principal, a, std::move(reply));
+    }));
+    endpoints.push_back(get("/audit/proof/{seq}", [](R r, S s, A a, AuditReply reply) {
+        audit_inclusion_proof(r, s.principal, s.parameters.number("seq"), a, std::move(reply));
+    }));
+    endpoints.push_back(get("/audit/verification", [](R r, S s, A a, AuditReply reply) {
+        audit_verification(r, s.principal, a, std::move(reply));
+    }));
+    return endpoints;
 }
 
 void list_audit_events(const http::Request& request, const http::Principal& principal, const AuditApi& api, AuditReply reply) {

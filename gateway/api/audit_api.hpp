@@ -45,33 +45,17 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "audit/checkpoint.hpp"
 #include "api/audit_verifier.hpp"
+#include "api/endpoint_table.hpp"
 #include "config/config.hpp"
 #include "http/auth.hpp"
 #include "http/exchange.hpp"
 #include "store/store.hpp"
 
 namespace carebridge::gateway::api {
-
-enum class AuditEndpoint { none, events, event, report, latest_checkpoint, consistency, proof, verification };
-std::string_view to_string(AuditEndpoint endpoint);
-
-struct AuditRoute {
-    AuditEndpoint endpoint = AuditEndpoint::none;  // none: not one of these paths
-    std::uint64_t seq = 0;                         // {seq} of /audit/events/{seq} and /audit/proof/{seq}
-    const char* allow = "";                        // the methods the path takes, for 405
-    bool method_ok = false;
-};
-
-// Which endpoint `target` (path and query) names; none for any other path.
-// A {seq} that is not a positive number is none (404).
-AuditRoute match_audit_route(http::Method method, std::string_view target);
-
-// The roles that may use the audit endpoints: auditor, admin, or partner
-// (whose reads the handlers narrow to its own organisation). For the pipeline's 403.
-bool audit_route_allowed(AuditEndpoint endpoint, const config::Roles& roles);
 
 // What the handlers need beyond the request.
 struct AuditApi {
@@ -84,10 +68,9 @@ struct AuditApi {
 // on the store's writer thread.
 using AuditReply = std::function<void(http::Response)>;
 
-// Dispatches to the handlers below: 404 for AuditEndpoint::none, 403 for a
-// caller without an allowed role.
-void handle_audit_route(const http::Request& request, const http::Principal& principal, const AuditRoute& route,
-                        const AuditApi& api, AuditReply reply);
+// The audit endpoints, for the gateway's endpoint table; `api` is asked at
+// each call, so a reloaded config reaches the handlers.
+std::vector<Endpoint> audit_endpoints(std::function<AuditApi()> api);
 
 // {"entries":[{seq, time, action, actor_organisation, actor_client, actor_role,
 // patient, message_id, referral_id, recipient, purpose, lawful_basis,

@@ -24,19 +24,7 @@ constexpr std::size_t default_page = 50;
 constexpr std::size_t largest_page = 200;        // a page a polling script or a browser takes at once
 constexpr std::size_t largest_bulk_retry = 10'000;  // one commit; the answer says how many remain
 
-using http::path_of;
 using http::query_value;
-
-bool is_segment(std::string_view s, bool hex_only) {
-    if (s.empty() || s.size() > 64) return false;
-    for (char c : s) {
-        const bool ok = hex_only ? ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == '-')
-                                 : ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                                    c == '-' || c == '_' || c == '.');
-        if (!ok) return false;
-    }
-    return true;
-}
 
 std::optional<std::uint64_t> parse_count(std::string_view text) {
     std::uint64_t value = 0;
@@ -151,94 +139,45 @@ void commit_then(store::Store& store, store::WriteSet writes,
 
 }  // namespace
 
-std::string_view to_string(PartnerEndpoint endpoint) {
-    switch (endpoint) {
-        case PartnerEndpoint::none: return "none";
-        case PartnerEndpoint::inbox: return "partner_inbox";
-        case PartnerEndpoint::inbox_ack: return "partner_inbox_ack";
-        case PartnerEndpoint::dead_letters: return "dead_letters";
-        case PartnerEndpoint::dead_letter_retry: return "dead_letter_retry";
-        case PartnerEndpoint::dead_letters_retry: return "dead_letters_retry";
-    }
-    return "none";
-}
-
-PartnerRoute match_partner_route(http::Method method, std::string_view target) {
-    std::string_view path = path_of(target);
-    PartnerRoute route;
-    const auto set = [&](PartnerEndpoint endpoint, bool post) {
-        route.endpoint = endpoint;
-        route.allow = post ? "POST" : "GET, HEAD";
-        route.method_ok = post ? method == http::Method::post : (method == http::Method::get || method == http::Method::head);
+std::vector<Endpoint> partner_endpoints(std::function<PartnerApi()> api) {
+    using R = const http::Request&;
+    using S = const Screened&;
+    using A = const PartnerApi&;
+    const auto declare = [&](std::string pattern, http::Method method, config::Role role, http::RouteId route,
+                             auto handler) {
+        Endpoint e;
+        e.pattern = std::move(pattern);
+        e.methods = {method};
+        e.access = Access::roles({role});
+        e.route = route;
+        e.handler = [api, handler](http::Request request, const Screened& screened, EndpointReply reply) {
+            handler(request, screened, api(), std::move(reply));
+        };
+        return e;
     };
-    // Split into segments: "/partners/befriend/inbox" → partners, befriend, inbox.
-    std::vector<std::string_view> segments;
-    if (!path.starts_with('/')) return route;
-    path.remove_prefix(1);
-    while (!path.empty()) {
-        const auto slash = path.find('/');
-        segments.push_back(path.substr(0, slash));
-        if (slash == std::string_view::npos) break;
-        path.remove_prefix(slash + 1);
-        if (path.empty()) segments.emplace_back();  // a trailing slash is a path of its own
-    }
-    if (segments.size() >= 3 && segments[0] == "partners" && segments[2] == "inbox" &&
-        is_segment(segments[1], false)) {
-        if (segments.size() == 3) {
-            set(PartnerEndpoint::inbox, false);
-        } else if (segments.size() == 5 && segments[4] == "ack" && is_segment(segments[3], true)) {
-            set(PartnerEndpoint::inbox_ack, true);
-            route.item = std::string(segments[3]);
-        } else {
-            return route;
-        }
-        route.organisation = std::string(segments[1]);
-        return route;
-    }
-    if (segments.size() >= 2 && segments[0] == "admin" && segments[1] == "dead-letters") {
-        if (segments.size() == 2) {
-            set(PartnerEndpoint::dead_letters, false);
-        } else if (segments.size() == 3 && segments[2] == "retry") {
-            set(PartnerEndpoint::dead_letters_retry, true);
-        } else if (segments.size() == 4 && segments[3] == "retry" && is_segment(segments[2], true)) {
-            set(PartnerEndpoint::dead_letter_retry, true);
-            route.item = std::string(segments[2]);
-        }
-    }
-    return route;
-}
-
-bool partner_route_allowed(PartnerEndpoint endpoint, const config::Roles& roles) {
-    switch (endpoint) {
-        case PartnerEndpoint::inbox:
-        case PartnerEndpoint::inbox_ack: return roles.has(config::Role::partner);
-        case PartnerEndpoint::dead_letters:
-        case PartnerEndpoint::dead_letter_retry:
-        case PartnerEndpoint::dead_letters_retry: return roles.has(config::Role::admin);
-        case PartnerEndpoint::none: break;
-    }
-    return false;
-}
-
-void handle_partner_route(const http::Request& request, const http::Principal& principal, const PartnerRoute& route,
-                          const PartnerApi& api, PartnerReply reply) {
-    if (!partner_route_allowed(route.endpoint, principal.roles)) {
-        if (route.endpoint == PartnerEndpoint::none) return reply(not_found("no such endpoint"));
-        return reply(outcome_response(403, "error", "forbidden",
-                                      "client '" + principal.client + "' may not use " +
-                                          std::string(to_string(route.endpoint))));
-    }
-    switch (route.endpoint) {
-        case PartnerEndpoint::inbox: return list_inbox(request, principal, route.organisation, api, std::move(reply));
-        case PartnerEndpoint::inbox_ack:
-            return ack_inbox_item(request, principal, route.organisation, route.item, api, std::move(reply));
-        case PartnerEndpoint::dead_letters: return list_dead_letters(request, principal, api, std::move(reply));
-        case PartnerEndpoint::dead_letter_retry:
-            return retry_dead_letter(request, principal, route.item, api, std::move(reply));
-        case PartnerEndpoint::dead_letters_retry: return retry_dead_letters(request, principal, api, std::move(reply));
-        case PartnerEndpoint::none: break;
-    }
-    reply(not_found("no such endpoint"));
+    std::vector<Endpoint> endpoints;
+    endpoints.push_back(declare("/partners/{org}/inbox", http::Method::get, config::Role::partner,
+                                http::RouteId::partners, [](R r, S s, A a, PartnerReply reply) {
+                                    list_inbox(r, s.principal, s.parameters.get("org"), a, std::move(reply));
+                                }));
+    endpoints.push_back(declare("/partners/{org}/inbox/{id}/ack", http::Method::post, config::Role::partner,
+                                http::RouteId::partners, [](R r, S s, A a, PartnerReply reply) {
+                                    ack_inbox_item(r, s.principal, s.parameters.get("org"), s.parameters.get("id"),
+                                                   a, std::move(reply));
+                                }));
+    endpoints.push_back(declare("/admin/dead-letters", http::Method::get, config::Role::admin, http::RouteId::admin,
+                                [](R r, S s, A a, PartnerReply reply) {
+                                    list_dead_letters(r, s.principal, a, std::move(reply));
+                                }));
+    endpoints.push_back(declare("/admin/dead-letters/retry", http::Method::post, config::Role::admin,
+                                http::RouteId::admin, [](R r, S s, A a, PartnerReply reply) {
+                                    retry_dead_letters(r, s.principal, a, std::move(reply));
+                                }));
+    endpoints.push_back(declare("/admin/dead-letters/{id}/retry", http::Method::post, config::Role::admin,
+                                http::RouteId::admin, [](R r, S s, A a, PartnerReply reply) {
+                                    retry_dead_letter(r, s.principal, s.parameters.get("id"), a, std::move(reply));
+                                }));
+    return endpoints;
 }
 
 void list_inbox(const http::Request& request, const http::Principal& principal, std::string_view organisation,

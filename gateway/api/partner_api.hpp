@@ -20,31 +20,15 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "api/endpoint_table.hpp"
 #include "config/config.hpp"
 #include "http/auth.hpp"
 #include "http/exchange.hpp"
 #include "store/store.hpp"
 
 namespace carebridge::gateway::api {
-
-enum class PartnerEndpoint { none, inbox, inbox_ack, dead_letters, dead_letter_retry, dead_letters_retry };
-std::string_view to_string(PartnerEndpoint endpoint);
-
-struct PartnerRoute {
-    PartnerEndpoint endpoint = PartnerEndpoint::none;  // none: not one of these paths
-    std::string organisation;                          // {org}, as written in the path
-    std::string item;                                  // {id}
-    const char* allow = "";                            // the methods the path takes, for 405
-    bool method_ok = false;
-};
-
-// Which endpoint `target` (path and query) names; none for any other path.
-PartnerRoute match_partner_route(http::Method method, std::string_view target);
-
-// The role an endpoint needs: partner for the inbox (the organisation is
-// checked by the handler), admin for dead letters. For the pipeline's 403.
-bool partner_route_allowed(PartnerEndpoint endpoint, const config::Roles& roles);
 
 // What the handlers need beyond the request.
 struct PartnerApi {
@@ -57,9 +41,10 @@ struct PartnerApi {
 // on the store's writer thread.
 using PartnerReply = std::function<void(http::Response)>;
 
-// Dispatches to the handlers below; a route of PartnerEndpoint::none is a 404.
-void handle_partner_route(const http::Request& request, const http::Principal& principal, const PartnerRoute& route,
-                          const PartnerApi& api, PartnerReply reply);
+// The inbox and dead-letter endpoints, for the gateway's endpoint table:
+// partners for the inbox (the handlers narrow it to the caller's own
+// organisation), admins for dead letters. `api` is asked at each call.
+std::vector<Endpoint> partner_endpoints(std::function<PartnerApi()> api);
 
 // {"items":[{id, cursor, message_id, service, created_at, state, format,
 // content_type, document}], "next": cursor|null}. The document is embedded

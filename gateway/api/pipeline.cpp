@@ -20,88 +20,11 @@ using translation::Format;
 
 namespace {
 
-bool is_resource_type(std::string_view s) {
-    if (s.empty() || s.size() > 64 || s[0] < 'A' || s[0] > 'Z') return false;
-    for (char c : s)
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))) return false;
-    return true;
-}
-
 bool is_message_id(std::string_view s) {
     if (s.empty() || s.size() > 64) return false;
     for (char c : s)
         if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == '-')) return false;
     return true;
-}
-
-struct RouteMatch {
-    http::RouteId route = http::RouteId::unmatched;
-    std::string parameter;
-    const char* allow = "";  // methods the path takes, for 405
-    bool method_ok = false;
-};
-
-RouteMatch match_route(http::Method method, std::string_view target) {
-    const std::string_view path = path_of(target);
-    RouteMatch m;
-    if (const ui::UiRoute ui = ui::match_ui_route(method, target); ui.matched) {
-        m.route = http::RouteId::ui;
-        m.allow = ui.allow;
-        m.method_ok = ui.method_ok;
-        return m;
-    }
-    if (const AuditRoute audit = match_audit_route(method, target); audit.endpoint != AuditEndpoint::none) {
-        m.route = http::RouteId::audit;
-        m.allow = audit.allow;
-        m.method_ok = audit.method_ok;
-        return m;
-    }
-    if (const PartnerRoute partner = match_partner_route(method, target); partner.endpoint != PartnerEndpoint::none) {
-        const bool admin = partner.endpoint == PartnerEndpoint::dead_letters ||
-                           partner.endpoint == PartnerEndpoint::dead_letter_retry ||
-                           partner.endpoint == PartnerEndpoint::dead_letters_retry;
-        m.route = admin ? http::RouteId::admin : http::RouteId::partners;
-        m.allow = partner.allow;
-        m.method_ok = partner.method_ok;
-        return m;
-    }
-    if (const StatusRoute status = match_status_route(method, target); status.endpoint != StatusEndpoint::none) {
-        m.route = http::RouteId::status;
-        m.allow = status.allow;
-        m.method_ok = status.method_ok;
-        return m;
-    }
-    const auto post_only = [&](http::RouteId route) {
-        m.route = route;
-        m.allow = "POST";
-        m.method_ok = method == http::Method::post;
-    };
-    const auto get_only = [&](http::RouteId route) {
-        m.route = route;
-        m.allow = "GET, HEAD";
-        m.method_ok = method == http::Method::get || method == http::Method::head;
-    };
-    if (path == "/fhir")
-        post_only(http::RouteId::fhir_bundle);
-    else if (path.starts_with("/fhir/") && is_resource_type(path.substr(6))) {
-        post_only(http::RouteId::fhir_resource);
-        m.parameter = path.substr(6);
-    } else if (path == "/carenotes/exports")
-        post_only(http::RouteId::carenotes_export);
-    else if (path == "/referrals")
-        post_only(http::RouteId::referral_post);
-    else if (path.starts_with("/referrals/") && path.size() > 11) {
-        get_only(http::RouteId::referral_get);
-        m.parameter = path.substr(11);
-    } else if (path == "/translate")
-        post_only(http::RouteId::translate);
-    else if (path == "/healthz")
-        get_only(http::RouteId::healthz);
-    else if (path == "/readyz")
-        get_only(http::RouteId::readyz);
-    else if (path == "/metrics")
-        get_only(http::RouteId::metrics);
-    return m;
 }
 
 // A config with neither routing rules nor agreements routes nothing: the
@@ -120,6 +43,8 @@ Pipeline::Pipeline(std::shared_ptr<const config::Config> config, store::Store& s
     if (!config_->store.sqlite_directory.empty())
         audit_verifier_ = std::make_shared<AuditVerifier>(audit_database_path(config_->store.sqlite_directory),
                                                           std::chrono::seconds(60));
+    endpoints_ = EndpointTable::create(declare_endpoints(), startup_error_);
+    if (!endpoints_) startup_error_ = "endpoints: " + startup_error_;
 }
 
 bool Pipeline::reload(std::shared_ptr<const config::Config> config, std::string& error) {
@@ -150,23 +75,34 @@ http::Response Pipeline::reject(http::Rejection reason, unsigned status, std::st
 }
 
 std::optional<http::Response> Pipeline::screen(const http::Request& request, Screened& screened) {
-    const RouteMatch m = match_route(request.method, request.target);
-    screened.route = m.route;
-    screened.parameter = m.parameter;
-    if (m.route == http::RouteId::unmatched)
+    const auto config = this->config();
+    screened.body_limit = config->limits.max_json_body_bytes;  // a refused request's body is read and dropped
+    screened.body_timeout = config->limits.read_timeout;
+    // A table that did not build serves nothing: fail closed, never open.
+    if (!endpoints_) {
+        http::Response r = reject(http::Rejection::store_unavailable, 503, "exception",
+                                  "the gateway's endpoints are misconfigured");
+        r.close = true;
+        return r;
+    }
+    EndpointMatch m = endpoints_->match(request.method, request.target);
+    if (!m.endpoint)
         return reject(http::Rejection::not_found, 404, "not-found", "no such endpoint: " + std::string(path_of(request.target)));
+    const Endpoint& endpoint = *m.endpoint;
+    screened.route = endpoint.route;
+    screened.endpoint = &endpoint;
+    screened.parameters = std::move(m.parameters);
+    screened.parameter = screened.parameters.empty() ? std::string() : screened.parameters.first();
     if (!m.method_ok) {
         http::Response r = reject(http::Rejection::method_not_allowed, 405, "not-supported",
-                            "this endpoint takes " + std::string(m.allow));
+                            "this endpoint takes " + m.allow);
         r.headers.emplace_back("Allow", m.allow);
         return r;
     }
-    // Probes and metrics answer without credentials: they carry no patient data
-    // and a load balancer must reach them.
-    // The auditor's page is static files; the data it shows comes from /audit with a token.
-    if (m.route == http::RouteId::healthz || m.route == http::RouteId::readyz || m.route == http::RouteId::metrics ||
-        m.route == http::RouteId::ui)
+    if (endpoint.access.open()) {
+        screened.body_limit = 0;  // probes and static pages take no body
         return std::nullopt;
+    }
     if (draining()) {
         http::Response r = reject(http::Rejection::draining, 503, "transient", "the gateway is shutting down; retry elsewhere");
         r.headers.emplace_back("Retry-After", "1");
@@ -174,7 +110,6 @@ std::optional<http::Response> Pipeline::screen(const http::Request& request, Scr
         return r;
     }
 
-    const auto config = this->config();
     switch (http::authenticate(*config, request, screened.principal)) {
         case http::AuthStatus::ok: break;
         case http::AuthStatus::missing: {
@@ -194,39 +129,11 @@ std::optional<http::Response> Pipeline::screen(const http::Request& request, Scr
     }
 
     const config::Roles roles = screened.principal.roles;
-    bool allowed = false;
-    switch (m.route) {
-        case http::RouteId::fhir_bundle:
-        case http::RouteId::fhir_resource:
-        case http::RouteId::carenotes_export:
-        case http::RouteId::referral_post: allowed = roles.has(config::Role::submitter); break;
-        // A referral is read by the organisation that sent it (partners get
-        // theirs through routing); auditors read metadata, never payloads.
-        case http::RouteId::referral_get:
-            allowed = roles.has(config::Role::submitter) || roles.has(config::Role::admin);
-            break;
-        // Auditors and admins read the whole log, a partner its own organisation's entries.
-        case http::RouteId::audit:
-            allowed = audit_route_allowed(match_audit_route(request.method, request.target).endpoint, roles);
-            break;
-        case http::RouteId::partners:
-        case http::RouteId::admin:
-            allowed = partner_route_allowed(match_partner_route(request.method, request.target).endpoint, roles);
-            break;
-        case http::RouteId::status:
-            allowed = status_route_allowed(match_status_route(request.method, request.target).endpoint, roles);
-            break;
-        // Stateless translation stores and discloses nothing.
-        case http::RouteId::translate:
-            allowed = roles.has(config::Role::submitter) || roles.has(config::Role::partner) ||
-                      roles.has(config::Role::admin);
-            break;
-        default: allowed = true;
-    }
+    const bool allowed = endpoint.access.admits(roles);
     if (!allowed)
         return reject(http::Rejection::forbidden, 403, "forbidden",
                       "client '" + screened.principal.client + "' (" + config::to_string(roles) +
-                          ") may not use " + std::string(to_string(m.route)));
+                          ") may not use " + std::string(to_string(endpoint.route)));
 
     std::chrono::milliseconds retry_after{0};
     const double rate = screened.principal.rate_per_second > 0 ? screened.principal.rate_per_second
@@ -240,9 +147,10 @@ std::optional<http::Response> Pipeline::screen(const http::Request& request, Scr
     }
 
     // Media types, before a byte of body is read.
-    const auto& limits = config->limits;
-    screened.body_limit = limits.max_json_body_bytes;
-    switch (m.route) {
+    screened.body_limit = config->limits.*endpoint.body_limit;
+    screened.body_timeout = config->limits.*endpoint.body_timeout;
+    screened.body_to_file = endpoint.body_to_file;
+    switch (endpoint.route) {
         case http::RouteId::fhir_bundle:
         case http::RouteId::fhir_resource:
             if (http::format_of_content_type(request.content_type, Format::fhir) != Format::fhir)
@@ -258,8 +166,6 @@ std::optional<http::Response> Pipeline::screen(const http::Request& request, Scr
             if (http::format_of_content_type(request.content_type, Format::fhir) != Format::carenotes)
                 return reject(http::Rejection::unsupported_media_type, 415, "not-supported",
                               "this endpoint takes application/xml (a care-notes export)");
-            screened.body_limit = limits.max_export_body_bytes;
-            screened.body_to_file = true;
             break;
         case http::RouteId::referral_get:
             if (!is_message_id(screened.parameter))
@@ -294,63 +200,10 @@ std::optional<http::Response> Pipeline::screen(const http::Request& request, Scr
 }
 
 void Pipeline::handle(http::Request request, const Screened& screened, Reply reply) {
-    switch (screened.route) {
-        case http::RouteId::healthz: {
-            http::Response r;
-            r.content_type = "text/plain; charset=utf-8";
-            r.body = "ok\n";
-            return reply(std::move(r));
-        }
-        case http::RouteId::readyz: return reply(ready());
-        case http::RouteId::metrics: {
-            http::Response r;
-            r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-            r.body = metrics_.render();
-            return reply(std::move(r));
-        }
-        case http::RouteId::referral_get: return read_referral(request, screened, std::move(reply));
-        case http::RouteId::translate: return reply(translate(request));
-        case http::RouteId::carenotes_export: return intake_export(std::move(request), screened, std::move(reply));
-        case http::RouteId::fhir_bundle:
-        case http::RouteId::fhir_resource:
-        case http::RouteId::referral_post: return intake(std::move(request), screened, std::move(reply));
-        case http::RouteId::ui: return reply(ui::ui_asset_response(ui::match_ui_route(request.method, request.target)));
-        case http::RouteId::audit: {
-            const AuditApi api{store_, config(), audit_verifier_};
-            return handle_audit_route(request, screened.principal, match_audit_route(request.method, request.target),
-                                      api, std::move(reply));
-        }
-        case http::RouteId::partners:
-        case http::RouteId::admin: {
-            const PartnerRoute route = match_partner_route(request.method, request.target);
-            const PartnerApi api{store_, config(), outbox_queued_};
-            return handle_partner_route(request, screened.principal, route, api, std::move(reply));
-        }
-        case http::RouteId::status: {
-            const StatusApi api{store_, config(), outbox_queued_};
-            return handle_status_route(request, screened.principal, match_status_route(request.method, request.target),
-                                       api, std::move(reply));
-        }
-        case http::RouteId::unmatched: break;
-    }
-    reply(reject(http::Rejection::not_found, 404, "not-found", "no such endpoint"));
-}
-
-http::Response Pipeline::ready() {
-    if (draining()) return outcome_response(503, "error", "transient", "draining");
-    if (!store_.ready()) return outcome_response(503, "error", "transient", "the store is not reachable");
-    http::Response r;
-    r.content_type = "text/plain; charset=utf-8";
-    r.body = "ready\n";
-    return r;
-}
-
-void Pipeline::escalate_overdue(std::chrono::system_clock::time_point now, std::function<void(bool failed)> done) {
-    const StatusApi api{store_, config(), outbox_queued_};
-    api::escalate_overdue(api, now, [this, done = std::move(done)](std::size_t escalated, bool failed) {
-        metrics_.count_escalations(escalated);
-        if (done) done(failed);
-    });
+    // Only a request screen() let through reaches here, and its endpoint lives as long as the pipeline.
+    if (!screened.endpoint || !screened.endpoint->handler)
+        return reply(reject(http::Rejection::not_found, 404, "not-found", "no such endpoint"));
+    screened.endpoint->handler(std::move(request), screened, std::move(reply));
 }
 
 }  // namespace carebridge::gateway::api

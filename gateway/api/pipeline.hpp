@@ -29,6 +29,7 @@
 
 #include "config/config.hpp"
 #include "api/audit_api.hpp"
+#include "api/endpoint_table.hpp"
 #include "http/outcome.hpp"
 #include "http/auth.hpp"
 #include "intake/disclosures.hpp"
@@ -41,21 +42,21 @@
 
 namespace carebridge::gateway::api {
 
-// What screening learned about a request, for handling its body.
-struct Screened {
-    http::RouteId route = http::RouteId::unmatched;
-    http::Principal principal;
-    std::string parameter;       // {type} or {id}
-    std::size_t body_limit = 0;  // bytes the session may read
-    bool body_to_file = false;   // a care-notes export: stream the body to disk
-};
-
 class Pipeline {
 public:
     using Reply = std::function<void(http::Response)>;
 
     // The config must build a directory (config::load_config checks it); see reload().
+    // The endpoint table is built here; check startup_error() before serving.
     Pipeline(std::shared_ptr<const config::Config> config, store::Store& store, http::Metrics& metrics);
+
+    // Why this pipeline must not serve (an endpoint misdeclared, a directory
+    // that does not build); empty when it may. The server refuses to start on it.
+    const std::string& startup_error() const { return startup_error_; }
+
+    // Every endpoint, as declared: for the server's start check and the role-by-endpoint tests.
+    // Null when startup_error() is set.
+    const EndpointTable* endpoints() const { return endpoints_ ? &*endpoints_ : nullptr; }
 
     // A response when the request is turned away on its header alone; nullopt
     // to read its body (within `screened.body_limit`) and call handle().
@@ -79,14 +80,12 @@ public:
 
     http::Metrics& metrics() { return metrics_; }
 
-    // One round of red referrals' escalations (status_api's escalate_overdue),
-    // counted in /metrics; the server's timer calls it.
-    void escalate_overdue(std::chrono::system_clock::time_point now, std::function<void(bool failed)> done);
-
     // Called after a commit that queued outbox rows (the delivery worker's wake-up).
     void on_outbox_queued(std::function<void()> queued) { outbox_queued_ = std::move(queued); }
 
 private:
+    // The gateway's endpoints in the order a path is tried; pipeline.cpp says why each stands where it does.
+    std::vector<Endpoint> declare_endpoints();
     http::Response reject(http::Rejection reason, unsigned status, std::string_view code, std::string message);
     void intake(http::Request request, const Screened& screened, Reply reply);
     void intake_export(http::Request request, const Screened& screened, Reply reply);
@@ -96,6 +95,8 @@ private:
                           std::size_t issues, http::Response response, Reply reply);
     http::Response translate(const http::Request& request);
     http::Response ready();
+    http::Response health();
+    http::Response metrics_text();
     void commit(store::WriteSet writes, std::string location_base, Reply reply);
 
     mutable std::mutex config_mutex_;
@@ -107,6 +108,8 @@ private:
     std::atomic<bool> draining_{false};
     std::function<void()> outbox_queued_;
     std::shared_ptr<AuditVerifier> audit_verifier_;  // /audit/verification's cached check
+    std::optional<EndpointTable> endpoints_;
+    std::string startup_error_;
 };
 
 }  // namespace carebridge::gateway::api

@@ -7,8 +7,6 @@
 #include <algorithm>
 #include <array>
 #include <memory>
-#include <mutex>
-#include <set>
 #include <utility>
 
 #include "audit/audit_event.hpp"
@@ -18,7 +16,8 @@
 #include "fhir/uk_core.hpp"
 #include "http/outcome.hpp"
 #include "http/target.hpp"
-#include "store/store_error.hpp"
+#include "status/history.hpp"
+#include "status/status_notice.hpp"
 
 namespace carebridge::gateway::api {
 
@@ -33,14 +32,6 @@ constexpr std::size_t longest_service = 64;
 constexpr std::array statuses{"received",  "accepted",        "declined",  "waiting",
                               "contacted", "not-contactable", "completed", "discharged"};
 
-// Steps that mean someone has taken the referral on: a red referral's
-// escalation timer is then no longer needed.
-constexpr std::array taken_on{"accepted", "contacted", "completed", "discharged"};
-
-// The history's name for the gateway itself, on the steps it adds (escalated).
-constexpr std::string_view gateway_actor = "gateway";
-
-using http::path_of;
 
 bool is_message_id(std::string_view s) {
     if (s.empty() || s.size() > 64) return false;
@@ -69,50 +60,6 @@ http::Response store_unavailable() {
     http::Response r = outcome_response(503, "error", "transient", "the store is not reachable; retry shortly");
     r.headers.emplace_back("Retry-After", "1");
     return r;
-}
-
-std::string ods_of(const config::Config& config, std::string_view organisation) {
-    const config::Organisation* o = config.organisation(organisation);
-    return o ? o->ods_code : std::string(organisation);
-}
-
-// History steps name organisations by ODS code, the partnership's common
-// language, as the referral format's own history does.
-void write_history(JsonWriter& w, const config::Config& config, const std::vector<store::HistoryEntry>& history) {
-    key(w, "history");
-    w.StartArray();
-    for (const store::HistoryEntry& entry : history) {
-        w.StartObject();
-        field(w, "organisation", ods_of(config, entry.organisation));
-        if (!entry.service.empty()) field(w, "service", entry.service);
-        field(w, "status", entry.status);
-        if (!entry.reason.empty()) field(w, "reason", entry.reason);
-        field(w, "time", entry.time);
-        w.EndObject();
-    }
-    w.EndArray();
-}
-
-// The organisations named on the referral's care plan (activities'
-// responsible organisations), as config ids; unknown codes are skipped.
-std::vector<std::string> care_plan_organisations(const config::Config& config, const std::string& canonical) {
-    std::vector<std::string> ids;
-    rapidjson::Document doc;
-    doc.Parse(canonical.data(), canonical.size());
-    if (doc.HasParseError() || !doc.IsObject()) return ids;
-    const auto plan = doc.FindMember("carePlan");
-    if (plan == doc.MemberEnd() || !plan->value.IsObject()) return ids;
-    const auto activities = plan->value.FindMember("activities");
-    if (activities == plan->value.MemberEnd() || !activities->value.IsArray()) return ids;
-    for (const auto& activity : activities->value.GetArray()) {
-        if (!activity.IsObject()) continue;
-        const auto responsible = activity.FindMember("responsibleOrganisation");
-        if (responsible == activity.MemberEnd() || !responsible->value.IsString()) continue;
-        const config::Organisation* o = config.organisation(
-            std::string_view(responsible->value.GetString(), responsible->value.GetStringLength()));
-        if (o && std::find(ids.begin(), ids.end(), o->id) == ids.end()) ids.push_back(o->id);
-    }
-    return ids;
 }
 
 struct StatusUpdate {
@@ -297,47 +244,6 @@ std::string task_reply(const std::string& task_json, const std::string& step_id,
     return {buffer.GetString(), buffer.GetSize()};
 }
 
-// A status step's notices: one outbox row for each organisation `told`, a
-// partnership-status/1 document with the whole history. Returns their ODS codes.
-std::vector<std::string> queue_notices(store::WriteSet& writes, const config::Config& config,
-                                       const store::StoredMessage& message, const store::HistoryEntry& step,
-                                       const std::vector<store::HistoryEntry>& history, bool bouncing,
-                                       const std::vector<std::string>& told) {
-    rapidjson::StringBuffer notice;
-    {
-        JsonWriter w(notice);
-        w.StartObject();
-        field(w, "schema", "partnership-status/1");
-        field(w, "referral", message.id);
-        if (!message.referral_id.empty()) field(w, "sender_referral", message.referral_id);
-        field(w, "organisation", ods_of(config, step.organisation));
-        if (!step.service.empty()) field(w, "service", step.service);
-        field(w, "status", step.status);
-        if (!step.reason.empty()) field(w, "reason", step.reason);
-        key(w, "bouncing");
-        w.Bool(bouncing);
-        write_history(w, config, history);
-        w.EndObject();
-    }
-    std::vector<std::string> told_ods;
-    for (const std::string& id : told) {
-        const config::Organisation* o = config.organisation(id);
-        store::OutboxItem item;
-        item.message_id = message.id;
-        item.recipient = id;
-        item.recipient_ods = o ? o->ods_code : id;
-        item.format = "referral";
-        item.payload.assign(notice.GetString(), notice.GetSize());
-        item.content_type = std::string(status_content_type);
-        // One per step of the history, so a receiver deduplicates retries, not updates.
-        item.idempotency_key = message.id + ':' + id + ":status:" + std::to_string(history.size());
-        if (o && o->endpoint) item.endpoint_url = o->endpoint->url;
-        writes.outbox.push_back(std::move(item));
-        told_ods.push_back(o ? o->ods_code : id);
-    }
-    return told_ods;
-}
-
 // Whether the caller's organisation is a party to the message: its sender
 // or one it was routed to. The recipients are read only when needed.
 bool is_party(store::Store& store, const store::StoredMessage& message, const http::Principal& principal,
@@ -353,84 +259,42 @@ std::string_view role_of(const http::Principal& principal) {
 
 }  // namespace
 
-std::string_view to_string(StatusEndpoint endpoint) {
-    switch (endpoint) {
-        case StatusEndpoint::none: return "none";
-        case StatusEndpoint::post_status: return "referral_status";
-        case StatusEndpoint::history: return "referral_history";
-    }
-    return "none";
-}
-
-StatusRoute match_status_route(http::Method method, std::string_view target) {
-    const std::string_view path = path_of(target);
-    StatusRoute route;
+std::vector<Endpoint> status_endpoints(std::function<StatusApi()> api) {
+    const auto declare = [&](std::string pattern, http::Method method, Access access, auto handler) {
+        Endpoint e;
+        e.pattern = std::move(pattern);
+        e.methods = {method};
+        e.access = access;
+        e.route = http::RouteId::status;
+        e.handler = [api, handler](http::Request request, const Screened& screened, EndpointReply reply) {
+            handler(request, screened, api(), std::move(reply));
+        };
+        return e;
+    };
+    using config::Role;
+    using R = const http::Request&;
+    using S = const Screened&;
+    using A = const StatusApi&;
+    std::vector<Endpoint> endpoints;
     // A FHIR client posts status as a Task to the FHIR base; its focus names the referral.
-    if (path == "/fhir/Task") {
-        route.endpoint = StatusEndpoint::post_status;
-        route.allow = "POST";
-        route.method_ok = method == http::Method::post;
-        return route;
-    }
-    constexpr std::string_view prefix = "/referrals/";
-    if (!path.starts_with(prefix)) return route;
-    const std::string_view rest = path.substr(prefix.size());
-    const auto slash = rest.find('/');
-    if (slash == std::string_view::npos || !is_message_id(rest.substr(0, slash))) return route;
-    const std::string_view tail = rest.substr(slash + 1);
-    if (tail == "status") {
-        route.endpoint = StatusEndpoint::post_status;
-        route.allow = "POST";
-        route.method_ok = method == http::Method::post;
-    } else if (tail == "history") {
-        route.endpoint = StatusEndpoint::history;
-        route.allow = "GET, HEAD";
-        route.method_ok = method == http::Method::get || method == http::Method::head;
-    } else {
-        return route;
-    }
-    route.message_id = std::string(rest.substr(0, slash));
-    return route;
-}
-
-bool status_route_allowed(StatusEndpoint endpoint, const config::Roles& roles) {
-    switch (endpoint) {
-        case StatusEndpoint::post_status: return roles.has(config::Role::partner) || roles.has(config::Role::submitter);
-        case StatusEndpoint::history:
-            return roles.has(config::Role::partner) || roles.has(config::Role::submitter) ||
-                   roles.has(config::Role::admin);
-        case StatusEndpoint::none: break;
-    }
-    return false;
+    endpoints.push_back(declare("/fhir/Task", http::Method::post, Access::roles({Role::partner, Role::submitter}),
+                                [](R r, S s, A a, StatusReply reply) {
+                                    post_status(r, s.principal, {}, a, std::move(reply));
+                                }));
+    endpoints.push_back(declare("/referrals/{id}/status", http::Method::post,
+                                Access::roles({Role::partner, Role::submitter}), [](R r, S s, A a, StatusReply reply) {
+                                    post_status(r, s.principal, s.parameters.get("id"), a, std::move(reply));
+                                }));
+    endpoints.push_back(declare("/referrals/{id}/history", http::Method::get,
+                                Access::roles({Role::partner, Role::submitter, Role::admin}),
+                                [](R r, S s, A a, StatusReply reply) {
+                                    read_history(r, s.principal, s.parameters.get("id"), a, std::move(reply));
+                                }));
+    return endpoints;
 }
 
 bool is_referral_status(std::string_view status) {
     return std::find(statuses.begin(), statuses.end(), status) != statuses.end();
-}
-
-bool is_bouncing(const std::vector<store::HistoryEntry>& history) {
-    std::set<std::pair<std::string, std::string>> decliners;
-    for (const store::HistoryEntry& entry : history)
-        if (entry.status == "declined") decliners.emplace(entry.organisation, entry.service);
-    return decliners.size() >= 2;
-}
-
-void handle_status_route(const http::Request& request, const http::Principal& principal, const StatusRoute& route,
-                         const StatusApi& api, StatusReply reply) {
-    if (!status_route_allowed(route.endpoint, principal.roles)) {
-        if (route.endpoint == StatusEndpoint::none)
-            return reply(outcome_response(404, "error", "not-found", "no such endpoint"));
-        return reply(outcome_response(403, "error", "forbidden",
-                                      "client '" + principal.client + "' may not use " +
-                                          std::string(to_string(route.endpoint))));
-    }
-    switch (route.endpoint) {
-        case StatusEndpoint::post_status:
-            return post_status(request, principal, route.message_id, api, std::move(reply));
-        case StatusEndpoint::history: return read_history(request, principal, route.message_id, api, std::move(reply));
-        case StatusEndpoint::none: break;
-    }
-    reply(outcome_response(404, "error", "not-found", "no such endpoint"));
 }
 
 void post_status(const http::Request& request, const http::Principal& principal, std::string_view path_message_id,
@@ -476,20 +340,17 @@ void post_status(const http::Request& request, const http::Principal& principal,
     step.reason = update.reason;
     step.time = audit::now_instant();
     history.push_back(step);
-    const bool bouncing = is_bouncing(history);
+    const bool bouncing = status::is_bouncing(history);
 
-    // Who hears of it: the originator, and the others named on the care plan
-    // (a Trust's discharge reaches the VCSE partner holding the person).
-    std::vector<std::string> told;
-    if (message->sender != poster->id) told.push_back(message->sender);
-    for (const std::string& id : care_plan_organisations(config, message->canonical))
-        if (id != poster->id && std::find(told.begin(), told.end(), id) == told.end()) told.push_back(id);
+    // Who hears of it: the originator, and the others named on the care plan.
+    const std::vector<std::string> told = status::organisations_told(config, *message, poster->id);
 
     store::WriteSet writes;
     writes.history.push_back(step);
-    const std::vector<std::string> told_ods = queue_notices(writes, config, *message, step, history, bouncing, told);
+    const std::vector<std::string> told_ods =
+        status::queue_status_notices(writes, config, *message, step, history, bouncing, told);
     // Once someone has taken it on, a red referral's timer has nothing to escalate.
-    if (std::find(taken_on.begin(), taken_on.end(), update.status) != taken_on.end())
+    if (status::is_taken_on(update.status))
         writes.escalation_timers_done.push_back(message->id);
 
     audit::AuditEvent e;
@@ -500,7 +361,7 @@ void post_status(const http::Request& request, const http::Principal& principal,
     e.patient = message->nhs_number;
     e.message_id = message->id;
     e.referral_id = message->referral_id;
-    e.recipient = ods_of(config, message->sender);
+    e.recipient = status::ods_code_of(config, message->sender);
     e.outcome = std::string(audit::outcome::success);
     audit::Detail detail;
     detail.add("status", update.status);
@@ -530,7 +391,7 @@ void post_status(const http::Request& request, const http::Principal& principal,
         w.StartArray();
         for (const std::string& ods : told_ods) w.String(ods.data(), static_cast<rapidjson::SizeType>(ods.size()));
         w.EndArray();
-        write_history(w, config, history);
+        status::write_history(w, config, history);
         w.EndObject();
         created = json_response(201, buffer);
     }
@@ -541,126 +402,6 @@ void post_status(const http::Request& request, const http::Principal& principal,
         if (queued) queued();
         reply(std::move(created));
     });
-}
-
-// The configured wait in the words an originator reads: "4 hours", "90 minutes", "30 seconds".
-std::string describe_wait(std::chrono::seconds wait) {
-    const auto count = wait.count();
-    const auto in = [count](long long unit, const char* one, const char* many) {
-        const long long n = count / unit;
-        return std::to_string(n) + " " + (n == 1 ? one : many);
-    };
-    if (count >= 3600 && count % 3600 == 0) return in(3600, "hour", "hours");
-    if (count >= 60 && count % 60 == 0) return in(60, "minute", "minutes");
-    return in(1, "second", "seconds");
-}
-
-// One round's commits: `done` runs once, after the last of them reports.
-struct EscalationRound {
-    std::mutex mutex;
-    std::size_t waiting = 0;
-    std::size_t escalated = 0;
-    bool failed = false;
-    EscalationsDone done;
-    std::function<void()> queued;
-
-    // A commit reported; `fired` when it escalated a referral.
-    void report(bool fired, bool store_failed) {
-        EscalationsDone finish;
-        std::size_t total = 0;
-        bool any_failed = false;
-        {
-            std::lock_guard lock(mutex);
-            if (fired) ++escalated;
-            if (store_failed) failed = true;
-            if (--waiting > 0) return;
-            finish = std::move(done);
-            total = escalated;
-            any_failed = failed;
-        }
-        if (total > 0 && queued) queued();
-        if (finish) finish(total, any_failed);
-    }
-};
-
-void escalate_overdue(const StatusApi& api, std::chrono::system_clock::time_point now, EscalationsDone done) {
-    const auto finish = [&done](std::size_t escalated, bool failed) {
-        if (done) done(escalated, failed);
-    };
-    if (!api.config || api.config->red_escalation_after.count() <= 0) return finish(0, false);
-    const config::Config& config = *api.config;
-    std::error_code error;
-    constexpr std::size_t per_round = 100;  // the rest wait for the next round
-    const auto due = api.store.due_escalation_timers(audit::format_instant(now), per_round, error);
-    if (error) return finish(0, true);
-    if (due.empty()) return finish(0, false);
-
-    // Each escalation is its own write set that fires its timer, so one the
-    // store refuses (another instance on the same database fired it, or the
-    // referral was taken on since it was read here) drops that one alone.
-    store::WriteSet not_needed;
-    std::vector<store::WriteSet> escalations;
-    const std::string waited = describe_wait(config.red_escalation_after);
-    for (const store::EscalationTimer& timer : due) {
-        const auto message = api.store.find_message(timer.message_id, error);
-        if (error) return finish(0, true);
-        if (!message) {
-            not_needed.escalation_timers_done.push_back(timer.message_id);
-            continue;
-        }
-        auto history = api.store.referral_history(message->id, error);
-        if (error) return finish(0, true);
-        const bool taken = std::any_of(history.begin(), history.end(), [](const store::HistoryEntry& h) {
-            return std::find(taken_on.begin(), taken_on.end(), h.status) != taken_on.end();
-        });
-        if (taken) {
-            not_needed.escalation_timers_done.push_back(timer.message_id);
-            continue;
-        }
-
-        store::WriteSet writes;
-        writes.escalation_timers_fired.push_back(timer.message_id);
-        store::HistoryEntry step;
-        step.message_id = message->id;
-        step.organisation = std::string(gateway_actor);
-        step.status = "escalated";
-        step.reason = "red referral not accepted within " + waited + " of being sent";
-        step.time = audit::format_instant(now);
-        history.push_back(step);
-        writes.history.push_back(step);
-        const std::vector<std::string> told_ods =
-            queue_notices(writes, config, *message, step, history, is_bouncing(history), {message->sender});
-
-        audit::AuditEvent e;
-        e.action = audit::AuditAction::status_changed;
-        e.actor_role = std::string(gateway_actor);
-        e.patient = message->nhs_number;
-        e.message_id = message->id;
-        e.referral_id = message->referral_id;
-        e.recipient = ods_of(config, message->sender);
-        e.outcome = std::string(audit::outcome::success);
-        e.detail = audit::Detail()
-                       .add("status", "escalated")
-                       .add("due_at", timer.due_at)
-                       .add("notified", told_ods)
-                       .text();
-        writes.audit.push_back(std::move(e));
-        escalations.push_back(std::move(writes));
-    }
-
-    auto round = std::make_shared<EscalationRound>();
-    round->waiting = escalations.size() + (not_needed.escalation_timers_done.empty() ? 0 : 1);
-    round->done = std::move(done);
-    round->queued = api.queued;
-    if (!not_needed.escalation_timers_done.empty())
-        api.store.commit(std::move(not_needed), [round](store::CommitResult result) {
-            round->report(false, static_cast<bool>(result.error));
-        });
-    for (store::WriteSet& writes : escalations)
-        api.store.commit(std::move(writes), [round](store::CommitResult result) {
-            const bool refused = result.error == store::StoreErrc::escalation_not_pending;
-            round->report(!result.error, result.error && !refused);
-        });
 }
 
 void read_history(const http::Request&, const http::Principal& principal, std::string_view message_id, const StatusApi& api,
@@ -684,8 +425,8 @@ void read_history(const http::Request&, const http::Principal& principal, std::s
         w.StartObject();
         field(w, "referral", message->id);
         key(w, "bouncing");
-        w.Bool(is_bouncing(history));
-        write_history(w, config, history);
+        w.Bool(status::is_bouncing(history));
+        status::write_history(w, config, history);
         w.EndObject();
     }
     http::Response page = json_response(200, buffer);
@@ -693,7 +434,7 @@ void read_history(const http::Request&, const http::Principal& principal, std::s
     // Every read of a referral is itself in the log, before the answer.
     audit::AuditEvent e;
     e.action = audit::AuditAction::read;
-    e.actor_organisation = ods_of(config, principal.organisation);
+    e.actor_organisation = status::ods_code_of(config, principal.organisation);
     e.actor_client = principal.client;
     e.actor_role = admin ? "admin" : std::string(role_of(principal));
     e.patient = message->nhs_number;

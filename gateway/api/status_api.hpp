@@ -20,7 +20,8 @@
 // person. A Task is answered with itself, given the id of its history step. One commit holds the history row, a status_changed
 // audit entry and an outbox row for the originator and for each other
 // organisation named on the referral's care plan, each a
-// {"schema": "partnership-status/1", ...} document with the whole history.
+// {"schema": "partnership-status/1", ...} document with the whole history
+// (status/status_notice.hpp, shared with the escalation timer).
 // A referral declined by two or more organisations or services is bouncing:
 // the answer, the notifications and the audit entry say so, so the next team
 // reuses the assessment instead of repeating it.
@@ -36,6 +37,7 @@
 #include <string_view>
 #include <vector>
 
+#include "api/endpoint_table.hpp"
 #include "config/config.hpp"
 #include "http/auth.hpp"
 #include "http/exchange.hpp"
@@ -43,32 +45,8 @@
 
 namespace carebridge::gateway::api {
 
-enum class StatusEndpoint { none, post_status, history };
-std::string_view to_string(StatusEndpoint endpoint);
-
-struct StatusRoute {
-    StatusEndpoint endpoint = StatusEndpoint::none;  // none: not one of these paths
-    std::string message_id;                          // {id}
-    const char* allow = "";                          // the methods the path takes, for 405
-    bool method_ok = false;
-};
-
-// Which endpoint `target` (path and query) names; none for any other path.
-StatusRoute match_status_route(http::Method method, std::string_view target);
-
-// The role an endpoint needs, for the pipeline's 403: partner or submitter
-// to post (the organisation is checked by the handler), and admin too to read.
-bool status_route_allowed(StatusEndpoint endpoint, const config::Roles& roles);
-
 // The statuses a partner may post.
 bool is_referral_status(std::string_view status);
-
-// True when `history` holds `declined` from two or more different
-// organisations or services: the referral is bouncing between teams.
-bool is_bouncing(const std::vector<store::HistoryEntry>& history);
-
-// The Content-Type of a status notification in the outbox.
-inline constexpr std::string_view status_content_type = "application/vnd.carebridge.partnership-status+json";
 
 // What the handlers need beyond the request.
 struct StatusApi {
@@ -81,9 +59,10 @@ struct StatusApi {
 // on the store's writer thread.
 using StatusReply = std::function<void(http::Response)>;
 
-// Dispatches to the handlers below; a route of StatusEndpoint::none is a 404.
-void handle_status_route(const http::Request& request, const http::Principal& principal, const StatusRoute& route,
-                         const StatusApi& api, StatusReply reply);
+// The status and history endpoints, for the gateway's endpoint table: partners
+// and submitters post (the handler checks the caller is a party to the
+// referral), admins also read. `api` is asked at each call.
+std::vector<Endpoint> status_endpoints(std::function<StatusApi()> api);
 
 // 201 {"referral", "organisation", "status", "bouncing", "notified": [ODS], "history": [...]}
 // (a Task: the Task); 400 unreadable JSON; 422 an unknown status or service, or
@@ -91,15 +70,6 @@ void handle_status_route(const http::Request& request, const http::Principal& pr
 // (POST /fhir/Task) takes the referral from the Task's focus.
 void post_status(const http::Request& request, const http::Principal& principal, std::string_view message_id,
                  const StatusApi& api, StatusReply reply);
-// Red referrals' escalation timers (config `escalation`): each one due at
-// `now` whose referral no recipient has taken on (accepted, contacted,
-// completed, discharged) gets an "escalated" step in its history, a status
-// notice to its originator and a status_changed audit entry, all in one
-// commit; a timer is never fired twice, even by two instances on one
-// database (the store refuses a second firing). Reads the store on the caller's
-// thread; `done` gets how many were escalated and whether the store failed.
-using EscalationsDone = std::function<void(std::size_t escalated, bool failed)>;
-void escalate_overdue(const StatusApi& api, std::chrono::system_clock::time_point now, EscalationsDone done);
 
 // 200 {"referral", "bouncing", "history": [{organisation, service, status, reason, time}]}.
 void read_history(const http::Request& request, const http::Principal& principal, std::string_view message_id,

@@ -27,6 +27,9 @@
 #include "api/pipeline.hpp"
 #include "server/session.hpp"
 #include "store/store.hpp"
+#include "timers/audit_checkpoint.hpp"
+#include "timers/escalation.hpp"
+#include "timers/payload_retention.hpp"
 
 namespace carebridge::gateway::server {
 
@@ -130,6 +133,11 @@ public:
             if (!tls_) return false;
         }
         pipeline_.emplace(config_, *store_, metrics_);
+        // An endpoint that does not declare who may call it would be served to anyone: refuse to start instead.
+        if (!pipeline_->startup_error().empty()) {
+            error = pipeline_->startup_error();
+            return false;
+        }
         // Partners' endpoints are looked up in the config as it is now, so a
         // reload that moves a webhook reaches the items already queued.
         delivery::DeliveryOptions delivery_options;
@@ -299,52 +307,45 @@ private:
         });
     }
 
-    // A signed checkpoint of the audit log every minute (when it grew), so a
-    // partner's inclusion proof is never far behind what it received; and,
-    // with a retention period, payloads past it are emptied (and audited).
+    // The audit checkpoint and the retention purge every minute
+    // (timers/audit_checkpoint.hpp, timers/payload_retention.hpp).
     void schedule_checkpoint() {
-        checkpoint_timer_->expires_after(std::chrono::seconds(60));
+        checkpoint_timer_->expires_after(timers::checkpoint_interval);
         checkpoint_timer_->async_wait([this](boost::system::error_code ec) {
             if (ec || draining_) return;
             purge_expired_payloads();
-            store_->sign_audit_checkpoint([](store::CommitResult result) {
-                if (result.error) note("audit checkpoint not signed: " + result.error_message);
-            });
+            timers::sign_audit_checkpoint(*store_, note);
             schedule_checkpoint();
         });
     }
 
     // Red referrals nobody has taken on in time are escalated to their
-    // originators: checked a few times within the configured time (at most
-    // every minute, at least every second), and one round at a time, so a slow
+    // originators (timers/escalation.hpp), one round at a time, so a slow
     // commit cannot let a timer fire twice.
     void schedule_escalations() {
-        const auto after = pipeline_->config()->red_escalation_after;
-        const auto every = std::clamp<std::chrono::seconds>(after / 4, std::chrono::seconds(1), std::chrono::seconds(60));
-        escalation_timer_->expires_after(every);
+        const auto config = pipeline_->config();
+        escalation_timer_->expires_after(timers::escalation_check_interval(config->red_escalation_after));
         escalation_timer_->async_wait([this](boost::system::error_code ec) {
             if (ec || draining_) return;
-            if (!escalating_.exchange(true))
-                pipeline_->escalate_overdue(std::chrono::system_clock::now(), [this](bool failed) {
-                    if (failed) note("red referral escalations not checked: the store failed; retrying");
-                    escalating_.store(false);
-                });
+            if (!escalating_.exchange(true)) {
+                const auto config = pipeline_->config();
+                const timers::Escalations escalations{*store_, *config, [this] { delivery_->wake(); }};
+                timers::escalate_overdue(escalations, std::chrono::system_clock::now(),
+                                         [this](std::size_t escalated, bool failed) {
+                                             metrics_.count_escalations(escalated);
+                                             if (failed)
+                                                 note("red referral escalations not checked: the store failed; "
+                                                      "retrying");
+                                             escalating_.store(false);
+                                         });
+            }
             schedule_escalations();
         });
     }
 
     void purge_expired_payloads() {
-        const unsigned days = pipeline_->config()->payload_retention_days;
-        if (days == 0) return;
-        store::WriteSet purge;
-        purge.purge_payloads_before =
-            audit::format_instant(std::chrono::system_clock::now() - std::chrono::hours(24) * days);
-        store_->commit(std::move(purge), [](store::CommitResult result) {
-            if (result.error) note("payload purge failed: " + result.error_message);
-            else if (result.purged_messages + result.purged_outbox_items > 0)
-                note("purged the payloads of " + std::to_string(result.purged_messages) + " messages and " +
-                     std::to_string(result.purged_outbox_items) + " delivered copies past the retention period");
-        });
+        timers::purge_expired_payloads(*store_, pipeline_->config()->payload_retention_days,
+                                       std::chrono::system_clock::now(), note);
     }
 
     void begin_drain() {

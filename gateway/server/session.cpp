@@ -169,11 +169,11 @@ protected:
     }
 
     void do_read_body() {
-        const auto& limits = limits_();
         // Bodies must keep up a modest rate: a gigabyte export may take minutes,
         // a slow client dribbling bytes may not hold a connection forever.
         const auto declared = header_parser_->content_length().value_or(0);
-        const auto allowance = limits.read_timeout + std::chrono::milliseconds(declared / 1024);  // ≥ 1 MB/s
+        // The endpoint declares its base time (screen() put it in screened_); the rest is ≥ 1 MB/s.
+        const auto allowance = screened_.body_timeout + std::chrono::milliseconds(declared / 1024);
         // Beast sizes each read by the buffer's free space: room for the body
         // (up to 64 KB) turns ~80 small TLS reads of a 38 KB referral into ~7.
         buffer_.reserve(std::min<std::size_t>(buffer_.size() + declared + 1024, 64 * 1024));
