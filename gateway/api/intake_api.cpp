@@ -238,6 +238,7 @@ void Pipeline::intake_export(http::Request request, const Screened& screened, Re
         const intake::Arrival arrival{principal, Format::carenotes, request.content_type, request.idempotency_key};
         intake::ExportSummary summary =
             intake::take_in_export(*stream, arrival, {config(), directory()}, store_, options);
+        // Each refused client counts as the same referral refused at POST /fhir would.
         for (std::size_t i = 0; i < summary.refused; ++i) metrics_.count_rejection(http::Rejection::not_routable);
         if (summary.status == intake::ExportStatus::store_failed) {
             http::Response r = reject(http::Rejection::store_unavailable, 503, "transient",

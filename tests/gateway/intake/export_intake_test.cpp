@@ -10,6 +10,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "intake/commit.hpp"
 #include "intake/decode.hpp"
@@ -105,23 +106,28 @@ TEST(ExportIntake, TenThousandClientsAreRoutedAsTheSamePeoplePostedOneByOneAsFhi
     ASSERT_TRUE(partnership.directory);
     const auto exported_dir = temp.path() / "export", posted_dir = temp.path() / "fhir";
 
+    // The two intakes run side by side, each into its own store: the export
+    // on a thread of its own, the FHIR posts on this one.
     auto exported = open_store(exported_dir);
     ASSERT_TRUE(exported);
-    {
+    const auto file = write_export(temp.path(), first(people));
+    ExportSummary summary;
+    std::thread export_lane([&] {
         issues::IssueSink opened;
-        const auto file = write_export(temp.path(), first(people));
         auto stream = ExportStream::open_file(file.string(), opened);
-        ASSERT_TRUE(stream) << issues::to_operation_outcome_json(opened);
-        const ExportSummary summary = take_in_export(*stream, export_arrival("nightly-export"), partnership, *exported);
-        ASSERT_EQ(summary.status, ExportStatus::read);
-        EXPECT_FALSE(summary.fatal);
-        EXPECT_EQ(summary.rejected, 0u);
-        EXPECT_EQ(summary.refused, people / 10) << "every tenth asks for the closed crisis cafe";
-        EXPECT_EQ(summary.accepted, people - people / 10);
-        ASSERT_FALSE(summary.refusals.empty());
-        EXPECT_EQ(summary.refusals.front().client, 3u);
-        EXPECT_EQ(summary.refusals.front().status, 422u);
-    }
+        if (!stream) {
+            ADD_FAILURE() << issues::to_operation_outcome_json(opened);
+            return;
+        }
+        summary = take_in_export(*stream, export_arrival("nightly-export"), partnership, *exported);
+    });
+    struct JoinAtEnd {
+        std::thread& t;
+        ~JoinAtEnd() {
+            if (t.joinable()) t.join();
+        }
+    } join_export{export_lane};
+
     auto posted = open_store(posted_dir);
     ASSERT_TRUE(posted);
     {
@@ -158,6 +164,15 @@ TEST(ExportIntake, TenThousandClientsAreRoutedAsTheSamePeoplePostedOneByOneAsFhi
         EXPECT_EQ(stored, people - people / 10);
         EXPECT_EQ(refused, people / 10);
     }
+    export_lane.join();
+    ASSERT_EQ(summary.status, ExportStatus::read);
+    EXPECT_FALSE(summary.fatal);
+    EXPECT_EQ(summary.rejected, 0u);
+    EXPECT_EQ(summary.refused, people / 10) << "every tenth asks for the closed crisis cafe";
+    EXPECT_EQ(summary.accepted, people - people / 10);
+    ASSERT_FALSE(summary.refusals.empty());
+    EXPECT_EQ(summary.refusals.front().client, 3u);
+    EXPECT_EQ(summary.refusals.front().status, 422u);
     const auto from_export = traces(*exported), from_fhir = traces(*posted);
     ASSERT_EQ(from_export.size(), people);
     ASSERT_EQ(from_fhir.size(), people);
