@@ -4,12 +4,26 @@ namespace carebridge::gateway::api {
 
 using audit::AuditEntry;
 
-// RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled.
-// Values are written exactly as stored (no spreadsheet-formula mangling) so the
-// hashes can be recomputed from the file.
 namespace {
 
+// A cell a spreadsheet would run as a formula (OWASP CSV injection: = + - @ tab CR).
+bool formula_like(std::string_view value) {
+    return !value.empty() && std::string_view("=+-@\t\r").find(value.front()) != std::string_view::npos;
+}
+
+// RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled.
+// A formula-like value is neutralised as OWASP says, quoted with a ' before it;
+// every other value is written exactly as stored so the hashes recompute from the file.
 void csv_field(std::string& out, std::string_view value) {
+    if (formula_like(value)) {
+        out += "\"'";
+        for (char c : value) {
+            if (c == '"') out += '"';
+            out += c;
+        }
+        out += '"';
+        return;
+    }
     if (value.find_first_of(",\"\r\n") == std::string_view::npos) {
         out += value;
         return;

@@ -4,12 +4,10 @@
 #include <cstdlib>
 
 #include "api/audit_api.hpp"
-#include "api/partner_api.hpp"
 #include "api/status_api.hpp"
 #include "http/negotiation.hpp"
 #include "http/outcome.hpp"
 #include "http/target.hpp"
-#include "ui/ui_assets.hpp"
 
 namespace carebridge::gateway::api {
 

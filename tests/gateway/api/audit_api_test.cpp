@@ -467,6 +467,34 @@ const rapidjson::Value* coding_with(const rapidjson::Value& codings, const char*
     return nullptr;
 }
 
+TEST_F(AuditApiTest, CsvCellsASpreadsheetWouldRunAsFormulasArePrefixedAndQuoted) {
+    const std::vector<std::string> formulas = {"=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"};
+    for (std::size_t i = 0; i < formulas.size(); ++i) {
+        audit::AuditEvent hostile = seeded(2);
+        hostile.time = "2020-10-0" + std::to_string(i + 1) + "T23:00:00.000Z";
+        hostile.actor_client = formulas[i];
+        store::WriteSet writes;
+        writes.audit.push_back(hostile);
+        ASSERT_FALSE(commit_and_wait(*store_, std::move(writes)).error);
+    }
+    const Response r = get(auditor(), "/audit/events?limit=1000&format=csv&to=" + seeded_until);
+    ASSERT_EQ(r.status, 200u) << r.body;
+    for (const std::string& formula : formulas) {
+        std::string quoted = "\"'";
+        for (char c : formula) {
+            if (c == '"') quoted += '"';
+            quoted += c;
+        }
+        quoted += '"';
+        EXPECT_NE(r.body.find("," + quoted + ","), std::string::npos) << formula;  // its own quoted cell
+    }
+    const auto rows = parse_csv(r.body);
+    std::vector<std::string> clients;
+    for (const auto& row : rows)
+        if (row.size() == 17 && !row[4].empty() && row[4].front() == '\'') clients.push_back(row[4].substr(1));
+    EXPECT_EQ(clients, formulas);  // dropping the ' gives the value exactly as stored
+}
+
 TEST_F(AuditApiTest, FhirExportIsASearchsetOfAuditEventsShapedAfterBalp) {
     const Response r = get(auditor(), "/audit/events?limit=10&to=" + seeded_until, "application/fhir+json");
     ASSERT_EQ(r.status, 200u) << r.body;
