@@ -20,7 +20,8 @@
 #include <vector>
 
 #include "audit/merkle.hpp"
-#include "store/sqlite_audit.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+#include "store/sqlite/sqlite_audit.hpp"
 #include "store/store.hpp"
 
 namespace {
@@ -175,7 +176,7 @@ int main(int argc, char** argv) {
         f.intact = true;
         for (int r = 0; r < runs; ++r) {
             const auto verify_start = Clock::now();
-            const auto verdict = store::verify_audit_file(database.string(), &key);
+            const auto verdict = store::verify_audit_file(database.string(), audit::keys_of(&key));
             verify_times.push_back(seconds_since(verify_start));
             f.intact = f.intact && verdict.status == audit::LogStatus::intact;
             if (verdict.status != audit::LogStatus::intact)

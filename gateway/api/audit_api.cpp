@@ -24,7 +24,6 @@
 #include "http/outcome.hpp"
 #include "http/target.hpp"
 #include "model/validate.hpp"
-#include "store/sqlite_audit.hpp"
 
 namespace carebridge::gateway::api {
 
@@ -762,7 +761,7 @@ void latest_audit_checkpoint(const http::Request&, const http::Principal& princi
     const audit::PublicKey& current_key = api.store.audit_public_key();
     std::optional<audit::TrustedKeys> earlier;
     if (checkpoint->key_id != current_key.id())
-        earlier = trusted_keys(current_key, api.config ? api.config->store.sqlite_directory : std::string());
+        earlier = api.store.audit_trusted_keys();
     const audit::PublicKey* signer = earlier ? earlier->find(checkpoint->key_id) : &current_key;
     const audit::PublicKey& public_key = signer ? *signer : current_key;
     rapidjson::StringBuffer buffer;
@@ -889,7 +888,7 @@ void audit_verification(const http::Request&, const http::Principal& principal, 
     const Reader reader = reader_of(principal, api.config.get());
     if (!api.verifier)
         return reply(outcome_response(503, "error", "not-supported", "this gateway does not verify its log online"));
-    const AuditVerifier::Status status = api.verifier->status(api.store.audit_public_key());
+    const AuditVerifier::Status status = api.verifier->status();
     const audit::LogVerification& result = status.result;
     rapidjson::StringBuffer buffer;
     JsonWriter w(buffer);

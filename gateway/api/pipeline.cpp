@@ -38,9 +38,7 @@ Pipeline::Pipeline(std::shared_ptr<const config::Config> config, store::Store& s
     std::string error;
     if (routes_referrals(*config_)) directory_ = policy::Directory::create(*config_, error);
     // A full check of the log takes seconds at a million entries: the auditor's badge reuses one for a minute.
-    if (!config_->store.sqlite_directory.empty())
-        audit_verifier_ = std::make_shared<AuditVerifier>(audit_database_path(config_->store.sqlite_directory),
-                                                          std::chrono::seconds(60));
+    audit_verifier_ = std::make_shared<AuditVerifier>(store_, std::chrono::seconds(60));
     endpoints_ = EndpointTable::create(declare_endpoints(), startup_error_);
     if (!endpoints_) startup_error_ = "endpoints: " + startup_error_;
 }

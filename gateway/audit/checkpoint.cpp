@@ -4,7 +4,6 @@
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <openssl/rand.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +14,8 @@
 #include <fstream>
 #include <sstream>
 #include <vector>
+
+#include "ids/uuid.hpp"
 
 namespace carebridge::gateway::audit {
 namespace {
@@ -51,10 +52,13 @@ std::optional<std::string> read_file(const std::string& path, std::string& messa
 // Writes `text` to a new temporary file beside `path` with `mode`, synced.
 // Returns its name, or empty with `message` set.
 std::string write_temporary(const std::string& path, std::string_view text, mode_t mode, std::string& message) {
-    unsigned char random[8];
-    RAND_bytes(random, sizeof random);
-    std::string temporary = path + ".tmp-";
-    append_hex(temporary, random, sizeof random);
+    // A name nobody can guess, so O_EXCL cannot be raced into a file of someone else's.
+    const auto random = ids::random_hex(8);
+    if (!random) {
+        message = "cannot write " + path + ": no random bytes for a temporary name";
+        return {};
+    }
+    const std::string temporary = path + ".tmp-" + *random;
     const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
     if (fd < 0) {
         message = "cannot create " + temporary + ": " + std::strerror(errno);
@@ -67,8 +71,8 @@ std::string write_temporary(const std::string& path, std::string_view text, mode
         if (n <= 0) break;
         written += static_cast<std::size_t>(n);
     }
-    const bool ok = written == text.size() && ::fsync(fd) == 0;
-    ::close(fd);
+    const bool synced = written == text.size() && ::fsync(fd) == 0;
+    const bool ok = ::close(fd) == 0 && synced;  // close() reports a write that failed late (NFS, quota)
     if (!ok) {
         message = "cannot write " + temporary + ": " + std::strerror(errno);
         ::unlink(temporary.c_str());

@@ -210,9 +210,27 @@ LogVerification verify_log(EntrySource& source, std::vector<Checkpoint> checkpoi
 
 LogVerification verify_log(EntrySource& source, std::vector<Checkpoint> checkpoints, const PublicKey* key,
                            const VerifyProgress& progress) {
+    return verify_log(source, std::move(checkpoints), keys_of(key), progress);
+}
+
+TrustedKeys keys_of(const PublicKey* key) {
     TrustedKeys keys;
     if (key) keys.add(*key);
-    return verify_log(source, std::move(checkpoints), keys, progress);
+    return keys;
+}
+
+LogVerification unreadable_log(std::string line) {
+    LogVerification result;
+    result.status = LogStatus::unreadable;
+    result.line = std::move(line);
+    return result;
+}
+
+LogVerification tampered_log(std::string line) {
+    LogVerification result;
+    result.status = LogStatus::tampered;
+    result.line = std::move(line);
+    return result;
 }
 
 }  // namespace carebridge::gateway::audit

@@ -69,6 +69,13 @@ struct LogVerification {
 
 using VerifyProgress = std::function<void(std::uint64_t entries_checked)>;
 
+// A verdict reached before any entry was checked: the log could not be read,
+// or it is missing a part (a table) no gateway would remove.
+LogVerification unreadable_log(std::string line);
+LogVerification tampered_log(std::string line);
+// `key` alone as a key list, or none when it is null.
+TrustedKeys keys_of(const PublicKey* key);
+
 // `checkpoints` in any order; each is checked with the key of `keys` it
 // names. `keys` may be empty only when there are no checkpoints.
 LogVerification verify_log(EntrySource& source, std::vector<Checkpoint> checkpoints, const TrustedKeys& keys,

@@ -11,8 +11,9 @@
 
 #include "audit/checkpoint.hpp"
 #include "config/config.hpp"
-#include "store/pg_audit.hpp"
-#include "store/sqlite_audit.hpp"
+#include "store/postgresql/pg_audit.hpp"
+#include "store/sqlite/sqlite_audit.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 #include "translate_command.hpp"
 
 namespace carebridge::cli {
@@ -41,8 +42,6 @@ so it can run beside a serving gateway.
 
 Exit status: 0 intact, 2 tampered, 1 usage or I/O error.
 )";
-
-constexpr const char* database_file = "carebridge.sqlite";
 
 int usage(const std::string& message) {
     std::fprintf(stderr, "carebridge audit: %s (see carebridge audit --help)\n", message.c_str());
@@ -106,7 +105,7 @@ int run_verify(std::span<const std::string_view> args) {
     if (directory.empty() && !postgresql) return usage("the config names no SQLite store; give --data DIR");
     if (directory.empty() && key_path.empty())
         return usage("give --public-key FILE (or --data DIR, an instance's directory) to check checkpoints with");
-    const fs::path database = directory / database_file;
+    const fs::path database = directory / gateway::store::sqlite_database_file;
     std::error_code exists_error;
     if (!postgresql && !fs::exists(database, exists_error)) {
         std::fprintf(stderr, "carebridge audit: no store at %s\n", database.c_str());

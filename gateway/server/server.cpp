@@ -26,6 +26,8 @@
 #include "delivery/outbox_entry.hpp"
 #include "api/pipeline.hpp"
 #include "server/session.hpp"
+#include "store/postgresql/postgresql_store.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 #include "store/store.hpp"
 #include "timers/audit_checkpoint.hpp"
 #include "timers/escalation.hpp"

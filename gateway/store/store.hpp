@@ -1,7 +1,10 @@
 #pragma once
-// The gateway's durable store: one interface, the embedded SQLite file now and
-// PostgreSQL for several instances later (DESIGN.md). Everything SQL lives
-// behind it. A write set — the accepted message, later its outbox rows and
+// The gateway's durable store: one interface, the embedded SQLite file
+// (store/sqlite/) and PostgreSQL for several instances (store/postgresql/),
+// DESIGN.md. Everything SQL lives behind it; what both backends do alike
+// (group commit, write-set apply, the audit chain) is written once beside
+// this file, over the statements each backend implements
+// (write_transaction.hpp). A write set — the accepted message, later its outbox rows and
 // audit entries — is committed in one transaction, and the reply is sent only
 // after that commit is durable. Under load the store groups many write sets
 // into one transaction so one fsync serves many requests.
@@ -21,6 +24,7 @@
 #include "audit/audit_query.hpp"
 #include "audit/checkpoint.hpp"
 #include "audit/hash.hpp"
+#include "audit/log_verifier.hpp"
 
 namespace carebridge::gateway::store {
 
@@ -150,7 +154,7 @@ struct WriteSet {
     // Then sign a checkpoint of the whole log, if it grew since the last one.
     bool sign_audit_checkpoint = false;
     // Retention: empty the payloads of what was received before this instant
-    // (store/sqlite_retention.hpp). The writer records the purge as a `purged`
+    // (WriteTransaction::purge_payloads). The writer records the purge as a `purged`
     // audit entry with its counts, when it emptied anything. Empty: no purge.
     std::string purge_payloads_before;
 };
@@ -173,6 +177,10 @@ struct CommitResult {
     std::uint64_t purged_messages = 0;      // with purge_payloads_before: messages emptied
     std::uint64_t purged_outbox_items = 0;  // and delivered copies emptied
 };
+
+// Progress of a pass over the whole audit log (`carebridge audit verify`):
+// entries checked so far, of `total`.
+using AuditVerifyProgress = std::function<void(std::uint64_t checked, std::uint64_t total)>;
 
 // Store-wide figures for /metrics.
 struct CommitObserver {
@@ -217,6 +225,13 @@ public:
                                                        std::error_code& error) = 0;
     // The key checkpoints are signed with, for auditors to check them.
     virtual const audit::PublicKey& audit_public_key() const = 0;
+    // That key and every earlier one the store kept (a rotated signing key),
+    // so checkpoints signed before a rotation still check out.
+    virtual audit::TrustedKeys audit_trusted_keys() = 0;
+    // The whole log checked as `carebridge audit verify` checks it, with
+    // audit_trusted_keys(): read-only, in one snapshot, beside the writer.
+    // Seconds at a million entries; api/audit_verifier.hpp caches it.
+    virtual audit::LogVerification verify_audit_log() = 0;
     // Signs a checkpoint of the log as committed so far (periodically, and at
     // drain); `done` gets it in CommitResult::checkpoint, empty when the log
     // has not grown since the last one.
@@ -255,45 +270,5 @@ public:
     // Commits everything queued, then stops the writer. Idempotent.
     virtual void close() = 0;
 };
-
-struct SqliteOptions {
-    std::string directory;             // holds carebridge.sqlite (+ -wal, -shm); created if missing
-    std::size_t max_batch = 512;       // write sets per grouped transaction
-    std::size_t max_queue = 65536;     // write sets waiting; past it commit() fails at once (503)
-    std::size_t read_connections = 4;  // pooled readers (WAL lets them run beside the writer)
-    // Signs audit checkpoints; empty: <directory>/audit-signing-key.pem, created on first open.
-    std::string audit_signing_key;
-    CommitObserver observer;
-};
-
-struct PostgresqlOptions {
-    // A postgresql:// URL or libpq conninfo. No password in it: libpq reads
-    // PGPASSWORD, PGPASSFILE (~/.pgpass) or a PGSERVICE entry.
-    std::string url;
-    std::size_t max_batch = 512;       // write sets per grouped transaction
-    std::size_t max_queue = 65536;     // write sets waiting; past it commit() fails at once (503)
-    std::size_t read_connections = 4;  // pooled reader connections
-    // Signs audit checkpoints (created on first open when missing). Every
-    // instance on one database holds the same key (a copy of one file), so one
-    // public key checks every checkpoint; the database records each key used.
-    std::string audit_signing_key;
-    // Names this instance's outbox claims; empty: host name, process id and a random part.
-    std::string instance;
-    // How long an instance holds an outbox item it claimed: longer than one
-    // push attempt can take (delivery_options.hpp: about 65 s at most), so
-    // only a dead instance's claims are taken over.
-    std::chrono::seconds outbox_lease{120};
-    CommitObserver observer;
-};
-
-// Opens (creating or migrating the schema under an advisory lock) the
-// PostgreSQL store. nullptr with `error` and a one-line `message` when the
-// server cannot be reached or the database cannot be used.
-std::unique_ptr<Store> open_postgresql_store(const PostgresqlOptions& options, std::error_code& error,
-                                             std::string& message);
-
-// Opens (creating and migrating) the SQLite store. nullptr with `error` and a
-// one-line `message` when the directory or file cannot be used.
-std::unique_ptr<Store> open_sqlite_store(const SqliteOptions& options, std::error_code& error, std::string& message);
 
 }  // namespace carebridge::gateway::store

@@ -1,7 +1,7 @@
 #pragma once
-// Errors the store reports. SQLite's own result codes keep their category
-// ("sqlite") so an operator sees SQLite's words for them; the store's own
-// refusals are in "carebridge.store".
+// The store's own refusals, in "carebridge.store". Each backend's errors keep
+// their own category (store/sqlite/sqlite_error.hpp, store/postgresql/
+// pg_connection.hpp) so an operator sees the database's words for them.
 
 #include <string>
 #include <system_error>
@@ -17,12 +17,6 @@ enum class StoreErrc {
 
 const std::error_category& store_category();
 std::error_code make_error_code(StoreErrc e);
-
-// SQLite (extended) result codes: busy and locked compare equal to
-// std::errc::device_or_resource_busy, a full disk to no_space_on_device and
-// I/O errors to io_error, so the server can answer 503 without knowing SQLite.
-const std::error_category& sqlite_category();
-std::error_code sqlite_error(int result_code);
 
 }  // namespace carebridge::gateway::store
 

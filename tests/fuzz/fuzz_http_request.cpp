@@ -14,6 +14,7 @@
 
 #include "config/config.hpp"
 #include "api/pipeline.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 #include "store/store.hpp"
 #include "translation/translator.hpp"
 

@@ -109,7 +109,7 @@ protected:
         config_ = std::make_shared<const config::Config>(std::move(*loaded));
         store_ = open_audit_store(dir_);
         ASSERT_TRUE(store_);
-        verifier_ = std::make_shared<api::AuditVerifier>(api::audit_database_path(dir_.data().string()),
+        verifier_ = std::make_shared<api::AuditVerifier>(*store_,
                                                           std::chrono::seconds(3600));
         api_.emplace(AuditApi{*store_, config_, verifier_});
 
@@ -852,7 +852,7 @@ TEST_F(AuditApiTest, VerificationReportsAnIntactLogThenReusesItsResultAndAFreshC
                 "UPDATE audit_entries SET recipient = 'DXX99' WHERE seq = 8");
     // A verifier that keeps nothing: the next status is a fresh check.
     api_.emplace(AuditApi{*store_, config_,
-                          std::make_shared<api::AuditVerifier>(api::audit_database_path(dir_.data().string()),
+                          std::make_shared<api::AuditVerifier>(*store_,
                                                                 std::chrono::seconds(0))});
     ParsedJson tampered(get(auditor(), "/audit/verification").body);
     ASSERT_TRUE(tampered.ok());

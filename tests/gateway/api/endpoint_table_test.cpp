@@ -13,6 +13,7 @@
 #include "api/pipeline.hpp"
 #include "config/config.hpp"
 #include "http/metrics.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 #include "store/store.hpp"
 #include "support/demo_gateway.hpp"
 #include "support/gateway_fixture.hpp"

@@ -10,6 +10,7 @@
 #include "audit/audit_query.hpp"
 #include "config/config.hpp"
 #include "server/server.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 #include "store/store.hpp"
 #include "support/demo_gateway.hpp"
 #include "support/gateway_fixture.hpp"

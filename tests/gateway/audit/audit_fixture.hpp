@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "audit/audit_event.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 #include "store/store.hpp"
 
 namespace carebridge::testing {

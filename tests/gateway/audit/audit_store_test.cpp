@@ -16,9 +16,10 @@
 #include "audit/entry_bytes.hpp"
 #include "audit/merkle.hpp"
 #include "audit_fixture.hpp"
-#include "store/pg_audit.hpp"
-#include "store/pg_connection.hpp"
-#include "store/sqlite_audit.hpp"
+#include "store/postgresql/postgresql_store.hpp"
+#include "store/postgresql/pg_audit.hpp"
+#include "store/postgresql/pg_connection.hpp"
+#include "store/sqlite/sqlite_audit.hpp"
 #include "store/store_error.hpp"
 #include "support/postgres_server.hpp"
 
@@ -152,8 +153,8 @@ protected:
     }
 
     audit::LogVerification verify(const AuditTempDir& dir, const audit::PublicKey* key) {
-        return postgresql() ? store::verify_audit_postgresql(url_, key)
-                            : store::verify_audit_file(dir.database().string(), key);
+        return postgresql() ? store::verify_audit_postgresql(url_, audit::keys_of(key))
+                            : store::verify_audit_file(dir.database().string(), audit::keys_of(key));
     }
 
     // An attacker's SQL, straight to the database; the error it gets.

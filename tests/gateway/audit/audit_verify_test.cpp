@@ -17,7 +17,7 @@
 #include "audit/entry_bytes.hpp"
 #include "audit/merkle.hpp"
 #include "audit_fixture.hpp"
-#include "store/sqlite_audit.hpp"
+#include "store/sqlite/sqlite_audit.hpp"
 
 namespace {
 
@@ -70,7 +70,7 @@ protected:
         std::string message;
         const auto key = audit::PublicKey::load((dir_.data() / audit::public_key_file).string(), message);
         EXPECT_TRUE(key) << message;
-        return store::verify_audit_file(dir_.database().string(), key ? &*key : nullptr);
+        return store::verify_audit_file(dir_.database().string(), audit::keys_of(key ? &*key : nullptr));
     }
 
     Verdict verify_binary(const std::string& extra = {}) {
@@ -336,7 +336,7 @@ TEST_F(AuditVerify, AnotherPublicKeyIsReportedByName) {
     ASSERT_TRUE(other);
     const fs::path other_key = dir_.path() / "other.pub.pem";
     std::ofstream(other_key) << other->public_key().pem();
-    const auto result = store::verify_audit_file(dir_.database().string(), &other->public_key());
+    const auto result = store::verify_audit_file(dir_.database().string(), audit::keys_of(&other->public_key()));
     EXPECT_EQ(result.status, audit::LogStatus::tampered);
     EXPECT_EQ(result.line, "audit log: the checkpoint at size 10 names key " + key_id_ +
                                ", not the public key given (" + other->public_key().id() + ")");

@@ -9,6 +9,7 @@
 #include <cstdlib>
 
 #include "audit/audit_query.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 #include "store/store.hpp"
 #include "support/demo_gateway.hpp"
 #include "support/gateway_fixture.hpp"

@@ -18,7 +18,7 @@
 #include "audit/checkpoint.hpp"
 #include "audit_fixture.hpp"
 #include "api/audit_api.hpp"
-#include "store/sqlite_audit.hpp"
+#include "store/sqlite/sqlite_audit.hpp"
 #include "support/gateway_fixture.hpp"
 
 namespace {
@@ -114,7 +114,7 @@ TEST_F(AuditKeyRotation, OnlyTheNewKeyDoesNotVouchForTheCheckpointTheOldOneSigne
     std::string message;
     const auto current = audit::PublicKey::load((dir_.data() / audit::public_key_file).string(), message);
     ASSERT_TRUE(current) << message;
-    const auto result = store::verify_audit_file(dir_.database().string(), &*current);
+    const auto result = store::verify_audit_file(dir_.database().string(), audit::keys_of(&*current));
     EXPECT_EQ(result.status, audit::LogStatus::tampered);
     EXPECT_EQ(result.line, "audit log: the checkpoint at size 10 names key " + first_key_ +
                                ", not the public key given (" + second_key_ + ")");
@@ -145,8 +145,11 @@ TEST_F(AuditKeyRotation, TheOnlineVerificationUsesEveryKeptKey) {
     std::string message;
     const auto current = audit::PublicKey::load((dir_.data() / audit::public_key_file).string(), message);
     ASSERT_TRUE(current) << message;
-    api::AuditVerifier verifier(api::audit_database_path(dir_.data().string()), std::chrono::seconds(0));
-    const auto status = verifier.status(*current);
+    auto store = open_audit_store(dir_);
+    ASSERT_TRUE(store);
+    ASSERT_EQ(store->audit_public_key().id(), current->id());
+    api::AuditVerifier verifier(*store, std::chrono::seconds(0));
+    const auto status = verifier.status();
     EXPECT_EQ(status.result.status, audit::LogStatus::intact) << status.result.line;
     EXPECT_EQ(status.result.entries, 20u);
 }

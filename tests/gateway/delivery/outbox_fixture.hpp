@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "config/config.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 #include "store/store.hpp"
 #include "support/gateway_fixture.hpp"
 

@@ -18,6 +18,7 @@
 #include "config/config.hpp"
 #include "intake/plan.hpp"
 #include "policy/directory.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 #include "store/store.hpp"
 #include "store/store_error.hpp"
 #include "translation/translator.hpp"
@@ -194,6 +195,8 @@ public:
         return real_.audit_leaf_hashes(first, last, e);
     }
     const audit::PublicKey& audit_public_key() const override { return real_.audit_public_key(); }
+    audit::TrustedKeys audit_trusted_keys() override { return real_.audit_trusted_keys(); }
+    audit::LogVerification verify_audit_log() override { return real_.verify_audit_log(); }
     std::vector<store::OutboxItem> due_outbox_items(std::chrono::system_clock::time_point now, std::size_t limit,
                                                     std::error_code& e) override {
         return real_.due_outbox_items(now, limit, e);

@@ -15,6 +15,7 @@
 #include "api/pipeline.hpp"
 #include "config/config.hpp"
 #include "server/test_stream_session.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 #include "store/store.hpp"
 #include "support/gateway_fixture.hpp"
 

@@ -19,9 +19,12 @@
 #include <thread>
 #include <vector>
 
-#include "store/pg_connection.hpp"
-#include "store/pg_schema.hpp"
-#include "store/sqlite_schema.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+#include "store/postgresql/postgresql_store.hpp"
+#include "store/sqlite/sqlite_error.hpp"
+#include "store/postgresql/pg_connection.hpp"
+#include "store/postgresql/pg_schema.hpp"
+#include "store/sqlite/sqlite_schema.hpp"
 #include "store/store.hpp"
 #include "store/store_error.hpp"
 #include "support/postgres_server.hpp"

@@ -9,6 +9,7 @@
 #include "audit/audit_query.hpp"
 #include "config/config.hpp"
 #include "status/status_notice.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 #include "store/store.hpp"
 #include "support/demo_gateway.hpp"
 #include "support/gateway_fixture.hpp"

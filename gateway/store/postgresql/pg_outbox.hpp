@@ -1,8 +1,8 @@
 #pragma once
-// The outbox in the PostgreSQL store. Writing is as in SQLite (new rows
-// inside a write set's savepoint, state changes with their only_from
-// guard); what differs is that every instance's delivery worker reads the
-// one outbox, so reading due items claims them:
+// The outbox in the PostgreSQL store. Writing is the shared writer's
+// (store/write_set_apply.hpp over pg_transaction.hpp); what differs from
+// SQLite is that every instance's delivery worker reads the one outbox, so
+// reading due items claims them:
 //
 //   a due head (a recipient's oldest pending push) that nobody holds, or
 //   whose holder's lease ran out, is taken with SELECT … FOR UPDATE SKIP
@@ -22,25 +22,10 @@
 #include <system_error>
 #include <vector>
 
-#include "pg_connection.hpp"
-#include "store.hpp"
+#include "store/postgresql/pg_connection.hpp"
+#include "store/store.hpp"
 
 namespace carebridge::gateway::store {
-
-// The writer's statements, on its connection.
-class PgOutboxWriter {
-public:
-    std::error_code prepare(PgConnection& db, std::string& message);
-    // As OutboxWriter::insert and ::update (sqlite_outbox.hpp).
-    std::error_code insert(const std::vector<OutboxItem>& items,
-                           const std::vector<std::string_view>& repeated_messages, std::vector<std::string>& ids,
-                           std::string& message);
-    std::error_code update(const std::vector<OutboxUpdate>& updates, std::vector<bool>& applied,
-                           std::string& message);
-
-private:
-    PgConnection* db_ = nullptr;
-};
 
 // Claims up to `limit` due heads for `instance` until the lease ends.
 std::vector<OutboxItem> claim_due_outbox_items(PgConnection& db, std::chrono::system_clock::time_point now,

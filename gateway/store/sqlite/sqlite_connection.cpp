@@ -1,8 +1,8 @@
-#include "sqlite_connection.hpp"
+#include "store/sqlite/sqlite_connection.hpp"
 
 #include <utility>
 
-#include "store_error.hpp"
+#include "store/sqlite/sqlite_error.hpp"
 
 namespace carebridge::gateway::store {
 

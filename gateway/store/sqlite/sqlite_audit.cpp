@@ -1,4 +1,4 @@
-#include "sqlite_audit.hpp"
+#include "store/sqlite/sqlite_audit.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -6,22 +6,10 @@
 
 #include "audit/detail.hpp"
 #include "audit/entry_bytes.hpp"
-#include "store_error.hpp"
+#include "store/sqlite/sqlite_error.hpp"
 
 namespace carebridge::gateway::store {
 namespace {
-
-constexpr std::string_view insert_entry_sql = R"sql(
-INSERT INTO audit_entries (seq, time, action, actor_organisation, actor_client, actor_role, patient, message_id,
-                           referral_id, recipient, purpose, lawful_basis, consent_reference, outcome, detail,
-                           previous_hash, hash, leaf_hash)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
-)sql";
-
-constexpr std::string_view insert_checkpoint_sql = R"sql(
-INSERT INTO audit_checkpoints (tree_size, root_hash, time, signature, key_id) VALUES (?1, ?2, ?3, ?4, ?5)
-ON CONFLICT (tree_size) DO NOTHING
-)sql";
 
 constexpr std::string_view entry_columns =
     "seq, time, action, actor_organisation, actor_client, actor_role, patient, message_id, referral_id, recipient, "
@@ -30,11 +18,6 @@ constexpr std::string_view entry_columns =
 constexpr std::string_view checkpoint_columns = "tree_size, root_hash, time, signature, key_id";
 
 std::error_code last_error(sqlite3* db) { return sqlite_error(sqlite3_extended_errcode(db)); }
-
-std::error_code corrupt(std::string& message, std::string what) {
-    message = std::move(what) + "; run carebridge audit verify";
-    return sqlite_error(SQLITE_CORRUPT);
-}
 
 // A count SQLite printed; 0 for anything else (a file edited by hand).
 std::uint64_t count_of(std::string_view text) {
@@ -76,150 +59,15 @@ std::optional<audit::Checkpoint> one_checkpoint(Statement& statement, std::error
 
 }  // namespace
 
-// ---- the writer ------------------------------------------------------------
-
-std::error_code AuditAppender::open(sqlite3* db, std::shared_ptr<const audit::SigningKey> key, std::string& message) {
-    db_ = db;
-    key_ = std::move(key);
-    std::error_code error;
-    insert_entry_ = Statement::prepare(db, insert_entry_sql, error, message);
-    if (!error) insert_checkpoint_ = Statement::prepare(db, insert_checkpoint_sql, error, message);
-    if (error) return error;
-
-    Head head;
-    {
-        Statement leaves =
-            Statement::prepare(db, "SELECT seq, leaf_hash FROM audit_entries ORDER BY seq", error, message);
-        if (error) return error;
-        StatementUse use(leaves);
-        int rc;
-        while ((rc = use->step()) == SQLITE_ROW) {
-            const auto seq = static_cast<std::uint64_t>(use->column_int64(0));
-            if (seq != head.seq + 1)
-                return corrupt(message, "the audit log has no entry " + std::to_string(head.seq + 1));
-            const auto leaf = audit::hash_from_bytes(use->column_blob(1));
-            if (!leaf) return corrupt(message, "audit entry " + std::to_string(seq) + " has no valid leaf hash");
-            head.tree.append(*leaf);
-            head.seq = seq;
-        }
-        if (rc != SQLITE_DONE) {
-            message = sqlite3_errmsg(db);
-            return last_error(db);
-        }
-    }
-    if (head.seq > 0) {
-        const std::string last =
-            query_text(db, "SELECT hash FROM audit_entries ORDER BY seq DESC LIMIT 1", error, message);
-        if (error) return error;
-        const auto hash = audit::hash_from_hex(last);
-        if (!hash) return corrupt(message, "audit entry " + std::to_string(head.seq) + " has no valid hash");
-        head.hash = *hash;
-    }
-    const std::string checkpoint_size =
-        query_text(db, "SELECT coalesce(max(tree_size), 0) FROM audit_checkpoints", error, message);
-    if (error) return error;
-    head.checkpoint_size = count_of(checkpoint_size);
-    head_ = transaction_start_ = write_set_start_ = head;
-    return {};
-}
-
-std::error_code AuditAppender::append(const std::vector<audit::AuditEvent>& events,
-                                      const std::vector<std::string_view>& repeated_messages,
-                                      std::vector<std::uint64_t>& seqs, std::string& message) {
-    seqs.assign(events.size(), 0);
-    std::string time;
-    std::string previous_hash;
-    std::string hash_hex;
-    for (std::size_t i = 0; i < events.size(); ++i) {
-        const audit::AuditEvent& event = events[i];
-        if (!event.message_id.empty() &&
-            std::find(repeated_messages.begin(), repeated_messages.end(), event.message_id) != repeated_messages.end())
-            continue;
-        const std::string which = "audit event " + std::to_string(i + 1) + " of " + std::to_string(events.size());
-        time = event.time.empty() ? audit::now_instant() : event.time;
-        if (!audit::is_instant(time)) {
-            message = which + ": time '" + time + "' is not an instant like 2026-11-23T05:30:00.123Z";
-            return std::make_error_code(std::errc::invalid_argument);
-        }
-        if (!audit::is_detail(event.detail)) {
-            message = which + ": detail is not a JSON object";
-            return std::make_error_code(std::errc::invalid_argument);
-        }
-
-        previous_hash = audit::to_hex(head_.hash);
-        audit::EntryText text = audit::text_of(event, previous_hash);
-        text.time = time;
-        audit::canonical_entry(text, canonical_);
-        const audit::Hash hash = audit::entry_hash(canonical_);
-        const audit::Hash leaf = audit::leaf_hash(canonical_);
-        hash_hex = audit::to_hex(hash);
-        const std::uint64_t seq = head_.seq + 1;
-
-        StatementUse use(insert_entry_);
-        use->bind_int64(1, static_cast<std::int64_t>(seq));
-        use->bind_text(2, text.time);
-        use->bind_text(3, text.action);
-        use->bind_text_or_null(4, text.actor_organisation);
-        use->bind_text_or_null(5, text.actor_client);
-        use->bind_text_or_null(6, text.actor_role);
-        use->bind_text_or_null(7, text.patient);
-        use->bind_text_or_null(8, text.message_id);
-        use->bind_text_or_null(9, text.referral_id);
-        use->bind_text_or_null(10, text.recipient);
-        use->bind_text_or_null(11, text.purpose);
-        use->bind_text_or_null(12, text.lawful_basis);
-        use->bind_text_or_null(13, text.consent_reference);
-        use->bind_text_or_null(14, text.outcome);
-        use->bind_text_or_null(15, text.detail);
-        use->bind_text(16, previous_hash);
-        use->bind_text(17, hash_hex);
-        use->bind_blob(18, audit::as_bytes(leaf));
-        if (use->step() != SQLITE_DONE) {
-            message = which + ": " + sqlite3_errmsg(db_);
-            return last_error(db_);
-        }
-        head_.seq = seq;
-        head_.hash = hash;
-        head_.tree.append(leaf);
-        seqs[i] = seq;
-    }
-    return {};
-}
-
-std::error_code AuditAppender::sign_checkpoint(std::optional<audit::Checkpoint>& signed_checkpoint,
-                                               std::string& message) {
-    signed_checkpoint.reset();
-    if (head_.seq == 0 || head_.seq == head_.checkpoint_size) return {};
-    auto checkpoint = key_->sign(head_.seq, head_.tree.root(), audit::now_instant());
-    if (!checkpoint) {
-        message = "cannot sign an audit checkpoint";
-        return std::make_error_code(std::errc::not_enough_memory);
-    }
-    const std::string root = audit::to_hex(checkpoint->root_hash);
-    StatementUse use(insert_checkpoint_);
-    use->bind_int64(1, static_cast<std::int64_t>(checkpoint->tree_size));
-    use->bind_text(2, root);
-    use->bind_text(3, checkpoint->time);
-    use->bind_text(4, checkpoint->signature);
-    use->bind_text(5, checkpoint->key_id);
-    if (use->step() != SQLITE_DONE) {
-        message = std::string("cannot store an audit checkpoint: ") + sqlite3_errmsg(db_);
-        return last_error(db_);
-    }
-    head_.checkpoint_size = head_.seq;
-    if (sqlite3_changes(db_) == 1) signed_checkpoint = std::move(checkpoint);
-    return {};
-}
-
 // ---- the readers -------------------------------------------------------------
 
 std::error_code AuditReads::prepare(sqlite3* db, std::string& message) {
     std::error_code error;
     const std::string select = "SELECT " + std::string(checkpoint_columns) + " FROM audit_checkpoints ";
-    latest_checkpoint = Statement::prepare(db, select + "ORDER BY tree_size DESC LIMIT 1", error, message);
-    if (!error) checkpoint_at = Statement::prepare(db, select + "WHERE tree_size = ?1", error, message);
+    latest_checkpoint_ = Statement::prepare(db, select + "ORDER BY tree_size DESC LIMIT 1", error, message);
+    if (!error) checkpoint_at_ = Statement::prepare(db, select + "WHERE tree_size = ?1", error, message);
     if (!error)
-        leaf_hashes = Statement::prepare(
+        leaf_hashes_ = Statement::prepare(
             db, "SELECT leaf_hash FROM audit_entries WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq", error, message);
     return error;
 }
@@ -314,28 +162,27 @@ std::vector<audit::AuditEntry> find_audit_entries(sqlite3* db, const audit::Audi
     return entries;
 }
 
-std::optional<audit::Checkpoint> latest_audit_checkpoint(AuditReads& reads, std::error_code& error) {
+std::optional<audit::Checkpoint> AuditReads::latest_checkpoint(std::error_code& error) {
     error.clear();
-    StatementUse use(reads.latest_checkpoint);
-    return one_checkpoint(reads.latest_checkpoint, error);
+    StatementUse use(latest_checkpoint_);
+    return one_checkpoint(latest_checkpoint_, error);
 }
 
-std::optional<audit::Checkpoint> audit_checkpoint_at(AuditReads& reads, std::uint64_t tree_size,
-                                                     std::error_code& error) {
+std::optional<audit::Checkpoint> AuditReads::checkpoint_at(std::uint64_t tree_size, std::error_code& error) {
     error.clear();
-    StatementUse use(reads.checkpoint_at);
+    StatementUse use(checkpoint_at_);
     use->bind_int64(1, static_cast<std::int64_t>(tree_size));
-    return one_checkpoint(reads.checkpoint_at, error);
+    return one_checkpoint(checkpoint_at_, error);
 }
 
-std::vector<audit::Hash> audit_leaf_hashes(AuditReads& reads, std::uint64_t first_seq, std::uint64_t last_seq,
-                                           std::error_code& error) {
+std::vector<audit::Hash> AuditReads::leaf_hashes(std::uint64_t first_seq, std::uint64_t last_seq,
+                                                 std::error_code& error) {
     error.clear();
     std::vector<audit::Hash> leaves;
     if (first_seq == 0 || last_seq < first_seq) return leaves;
     try {
         leaves.reserve(std::min<std::uint64_t>(last_seq - first_seq + 1, 1u << 20));
-        StatementUse use(reads.leaf_hashes);
+        StatementUse use(leaf_hashes_);
         use->bind_int64(1, static_cast<std::int64_t>(first_seq));
         use->bind_int64(2, static_cast<std::int64_t>(last_seq));
         int rc;
@@ -428,20 +275,6 @@ private:
     std::string error_;
 };
 
-audit::LogVerification unreadable(std::string line) {
-    audit::LogVerification result;
-    result.status = audit::LogStatus::unreadable;
-    result.line = std::move(line);
-    return result;
-}
-
-audit::LogVerification tampered(std::string line) {
-    audit::LogVerification result;
-    result.status = audit::LogStatus::tampered;
-    result.line = std::move(line);
-    return result;
-}
-
 bool table_exists(sqlite3* db, const char* name) {
     std::error_code error;
     std::string message;
@@ -452,25 +285,18 @@ bool table_exists(sqlite3* db, const char* name) {
 
 }  // namespace
 
-audit::LogVerification verify_audit_file(const std::string& database, const audit::PublicKey* key,
-                                         const AuditVerifyProgress& progress) {
-    audit::TrustedKeys keys;
-    if (key) keys.add(*key);
-    return verify_audit_file(database, keys, progress);
-}
-
 audit::LogVerification verify_audit_file(const std::string& database, const audit::TrustedKeys& keys,
                                          const AuditVerifyProgress& progress) {
     std::error_code error;
     std::string message;
     Connection connection = open_connection(database, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, error, message);
-    if (error) return unreadable(message);
+    if (error) return audit::unreadable_log(message);
     sqlite3* db = connection.get();
     sqlite3_busy_timeout(db, 5000);
 
     // One read transaction: entries, checkpoints and look-ups all see the
     // same snapshot however much the gateway appends meanwhile.
-    if ((error = execute(db, "BEGIN", message))) return unreadable("cannot read " + database + ": " + message);
+    if ((error = execute(db, "BEGIN", message))) return audit::unreadable_log("cannot read " + database + ": " + message);
     struct EndRead {
         sqlite3* db;
         ~EndRead() {
@@ -481,30 +307,30 @@ audit::LogVerification verify_audit_file(const std::string& database, const audi
 
     const std::string version =
         query_text(db, "SELECT coalesce(max(version), 0) FROM schema_migrations", error, message);
-    if (error) return unreadable(database + " is not a carebridge store: " + message);
+    if (error) return audit::unreadable_log(database + " is not a carebridge store: " + message);
     if (count_of(version) < 2)
-        return unreadable(database + " predates the audit log (schema version " + version +
+        return audit::unreadable_log(database + " predates the audit log (schema version " + version +
                           "); carebridge serve adds it when it next starts");
-    if (!table_exists(db, "audit_entries")) return tampered("audit log: the audit_entries table is missing");
-    if (!table_exists(db, "audit_checkpoints")) return tampered("audit log: the audit_checkpoints table is missing");
+    if (!table_exists(db, "audit_entries")) return audit::tampered_log("audit log: the audit_entries table is missing");
+    if (!table_exists(db, "audit_checkpoints")) return audit::tampered_log("audit log: the audit_checkpoints table is missing");
 
     std::vector<audit::Checkpoint> checkpoints;
     {
         Statement all = Statement::prepare(
             db, "SELECT " + std::string(checkpoint_columns) + " FROM audit_checkpoints ORDER BY tree_size", error,
             message);
-        if (error) return unreadable("cannot read the checkpoints: " + message);
+        if (error) return audit::unreadable_log("cannot read the checkpoints: " + message);
         StatementUse use(all);
         int rc;
         while ((rc = use->step()) == SQLITE_ROW) checkpoints.push_back(checkpoint_from(all));
-        if (rc != SQLITE_DONE) return unreadable(std::string("cannot read the checkpoints: ") + sqlite3_errmsg(db));
+        if (rc != SQLITE_DONE) return audit::unreadable_log(std::string("cannot read the checkpoints: ") + sqlite3_errmsg(db));
     }
     const std::string last = query_text(db, "SELECT coalesce(max(seq), 0) FROM audit_entries", error, message);
-    if (error) return unreadable("cannot read the audit log: " + message);
+    if (error) return audit::unreadable_log("cannot read the audit log: " + message);
     const std::uint64_t total = count_of(last);
 
     SqliteEntrySource source(db, error, message);
-    if (error) return unreadable("cannot read the audit log: " + message);
+    if (error) return audit::unreadable_log("cannot read the audit log: " + message);
     audit::VerifyProgress report;
     if (progress) report = [&](std::uint64_t checked) { progress(checked, total); };
     return audit::verify_log(source, std::move(checkpoints), keys, report);

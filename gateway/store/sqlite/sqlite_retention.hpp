@@ -12,12 +12,9 @@
 #include <string_view>
 #include <system_error>
 
-namespace carebridge::gateway::store {
+#include "store/write_transaction.hpp"
 
-struct PurgeCounts {
-    std::uint64_t messages = 0;      // messages whose payload and record were emptied
-    std::uint64_t outbox_items = 0;  // delivered, acknowledged or dead copies emptied
-};
+namespace carebridge::gateway::store {
 
 // Empties what was received before `before` (an instant, UTC, as the store
 // writes them). Pending deliveries keep their payload until they are sent.

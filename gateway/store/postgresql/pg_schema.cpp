@@ -1,17 +1,15 @@
-#include "pg_schema.hpp"
+#include "store/postgresql/pg_schema.hpp"
 
 #include <array>
 #include <cstdint>
 
-#include "store_error.hpp"
+#include "store/schema_migration.hpp"
+#include "store/store_error.hpp"
 
 namespace carebridge::gateway::store {
 namespace {
 
-struct Migration {
-    int version;
-    const char* sql;
-};
+using Migration = SchemaMigration;
 
 // The tables mirror the SQLite store's (sqlite_schema.cpp) so both answer
 // alike; what differs is what several instances need. Instants are text in
@@ -167,11 +165,7 @@ std::error_code apply_missing(PgConnection& db, std::string& message) {
     Result latest = db.query("SELECT coalesce(max(version), 0) FROM schema_version", {}, error, message);
     if (error) return error;
     const std::int64_t current = int_at(latest.get(), 0, 0);
-    if (current > postgresql_schema_version()) {
-        message = "schema version " + std::to_string(current) + " is newer than this carebridge knows (" +
-                  std::to_string(postgresql_schema_version()) + "); run the carebridge that wrote it";
-        return StoreErrc::schema_too_new;
-    }
+    if (auto refused = refuse_newer_schema(current, postgresql_schema_version(), message)) return refused;
     for (const Migration& migration : migrations) {
         if (migration.version <= current) continue;
         if ((error = db.execute(migration.sql, message))) {

@@ -10,7 +10,8 @@
 #include <future>
 #include <string>
 
-#include "store/sqlite_connection.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+#include "store/sqlite/sqlite_connection.hpp"
 #include "audit/audit_event.hpp"
 #include "store/store.hpp"
 

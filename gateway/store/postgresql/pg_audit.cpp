@@ -1,11 +1,11 @@
-#include "pg_audit.hpp"
+#include "store/postgresql/pg_audit.hpp"
 
 #include <algorithm>
 #include <new>
 
 #include "audit/detail.hpp"
 #include "audit/entry_bytes.hpp"
-#include "store_error.hpp"
+#include "store/store_error.hpp"
 
 namespace carebridge::gateway::store {
 namespace {
@@ -14,12 +14,6 @@ constexpr const char* entry_columns =
     "seq, time, action, actor_organisation, actor_client, actor_role, patient, message_id, referral_id, recipient, "
     "purpose, lawful_basis, consent_reference, outcome, detail, previous_hash, hash";
 constexpr const char* checkpoint_columns = "tree_size, root_hash, time, signature, key_id";
-
-// The head's stored form is not what the gateway writes: edited by hand.
-std::error_code corrupt(std::string& message, std::string what) {
-    message = std::move(what) + "; run carebridge audit verify";
-    return std::make_error_code(std::errc::bad_message);
-}
 
 audit::Checkpoint checkpoint_from(const PGresult* rows, int row) {
     audit::Checkpoint checkpoint;
@@ -43,156 +37,6 @@ std::optional<audit::Checkpoint> one_checkpoint(PgConnection& db, const char* na
 
 }  // namespace
 
-// ---- the writer ------------------------------------------------------------
-
-std::error_code PgAuditAppender::prepare(PgConnection& db, std::shared_ptr<const audit::SigningKey> key,
-                                         std::string& message) {
-    db_ = &db;
-    key_ = std::move(key);
-    if (auto error = db.prepare("audit_lock_head",
-                                "SELECT seq, hash, frontier, checkpoint_size FROM audit_chain_head WHERE id = 1 "
-                                "FOR UPDATE",
-                                message))
-        return error;
-    if (auto error = db.prepare("audit_save_head",
-                                "UPDATE audit_chain_head SET seq = $1, hash = $2, frontier = $3, checkpoint_size = $4 "
-                                "WHERE id = 1",
-                                message))
-        return error;
-    if (auto error = db.prepare(
-            "audit_insert_entry",
-            "INSERT INTO audit_entries (seq, time, action, actor_organisation, actor_client, actor_role, patient, "
-            "message_id, referral_id, recipient, purpose, lawful_basis, consent_reference, outcome, detail, "
-            "previous_hash, hash, leaf_hash) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
-            message))
-        return error;
-    return db.prepare("audit_insert_checkpoint",
-                      "INSERT INTO audit_checkpoints (tree_size, root_hash, time, signature, key_id) "
-                      "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tree_size) DO NOTHING",
-                      message);
-}
-
-std::error_code PgAuditAppender::lock_head(std::string& message) {
-    std::error_code error;
-    Result row = db_->run("audit_lock_head", {}, error, message);
-    if (error) return error;
-    if (PQntuples(row.get()) != 1) return corrupt(message, "the audit log's chain head is missing");
-    Head head;
-    head.seq = static_cast<std::uint64_t>(int_at(row.get(), 0, 0));
-    const auto hash = audit::hash_from_hex(view_at(row.get(), 0, 1));
-    auto tree = audit::MerkleAccumulator::resume(head.seq, bytes_at(row.get(), 0, 2));
-    if (!hash || !tree) return corrupt(message, "the audit log's chain head is not well formed");
-    head.hash = *hash;
-    head.tree = *tree;
-    head.checkpoint_size = static_cast<std::uint64_t>(int_at(row.get(), 0, 3));
-    head_ = loaded_ = write_set_start_ = head;
-    return {};
-}
-
-std::error_code PgAuditAppender::save_head(std::string& message) {
-    if (head_.seq == loaded_.seq && head_.checkpoint_size == loaded_.checkpoint_size) return {};
-    const std::string hash = audit::to_hex(head_.hash);
-    const std::string frontier = head_.tree.frontier();
-    Params params;
-    params.integer(static_cast<std::int64_t>(head_.seq))
-        .text(hash)
-        .binary(frontier)
-        .integer(static_cast<std::int64_t>(head_.checkpoint_size));
-    std::error_code error;
-    db_->run("audit_save_head", params, error, message);
-    if (error) message = "cannot move the audit log's chain head: " + message;
-    return error;
-}
-
-std::error_code PgAuditAppender::append(const std::vector<audit::AuditEvent>& events,
-                                        const std::vector<std::string_view>& repeated_messages,
-                                        std::vector<std::uint64_t>& seqs, std::string& message) {
-    seqs.assign(events.size(), 0);
-    for (std::size_t i = 0; i < events.size(); ++i) {
-        const audit::AuditEvent& event = events[i];
-        if (!event.message_id.empty() &&
-            std::find(repeated_messages.begin(), repeated_messages.end(), event.message_id) != repeated_messages.end())
-            continue;
-        const std::string which = "audit event " + std::to_string(i + 1) + " of " + std::to_string(events.size());
-        const std::string time = event.time.empty() ? audit::now_instant() : event.time;
-        if (!audit::is_instant(time)) {
-            message = which + ": time '" + time + "' is not an instant like 2026-11-23T05:30:00.123Z";
-            return std::make_error_code(std::errc::invalid_argument);
-        }
-        if (!audit::is_detail(event.detail)) {
-            message = which + ": detail is not a JSON object";
-            return std::make_error_code(std::errc::invalid_argument);
-        }
-        const std::string previous_hash = audit::to_hex(head_.hash);
-        audit::EntryText text = audit::text_of(event, previous_hash);
-        text.time = time;
-        audit::canonical_entry(text, canonical_);
-        const audit::Hash hash = audit::entry_hash(canonical_);
-        const audit::Hash leaf = audit::leaf_hash(canonical_);
-        const std::string hash_hex = audit::to_hex(hash);
-        const std::uint64_t seq = head_.seq + 1;
-
-        Params params;
-        params.integer(static_cast<std::int64_t>(seq))
-            .text(text.time)
-            .text(text.action)
-            .text_or_null(text.actor_organisation)
-            .text_or_null(text.actor_client)
-            .text_or_null(text.actor_role)
-            .text_or_null(text.patient)
-            .text_or_null(text.message_id)
-            .text_or_null(text.referral_id)
-            .text_or_null(text.recipient)
-            .text_or_null(text.purpose)
-            .text_or_null(text.lawful_basis)
-            .text_or_null(text.consent_reference)
-            .text_or_null(text.outcome)
-            .text_or_null(text.detail)
-            .text(previous_hash)
-            .text(hash_hex)
-            .binary(audit::as_bytes(leaf));
-        std::error_code error;
-        db_->run("audit_insert_entry", params, error, message);
-        if (error) {
-            message = which + ": " + message;
-            return error;
-        }
-        head_.seq = seq;
-        head_.hash = hash;
-        head_.tree.append(leaf);
-        seqs[i] = seq;
-    }
-    return {};
-}
-
-std::error_code PgAuditAppender::sign_checkpoint(std::optional<audit::Checkpoint>& signed_checkpoint,
-                                                 std::string& message) {
-    signed_checkpoint.reset();
-    if (head_.seq == 0 || head_.seq == head_.checkpoint_size) return {};
-    auto checkpoint = key_->sign(head_.seq, head_.tree.root(), audit::now_instant());
-    if (!checkpoint) {
-        message = "cannot sign an audit checkpoint";
-        return std::make_error_code(std::errc::not_enough_memory);
-    }
-    const std::string root = audit::to_hex(checkpoint->root_hash);
-    Params params;
-    params.integer(static_cast<std::int64_t>(checkpoint->tree_size))
-        .text(root)
-        .text(checkpoint->time)
-        .text(checkpoint->signature)
-        .text(checkpoint->key_id);
-    std::error_code error;
-    Result result = db_->run("audit_insert_checkpoint", params, error, message);
-    if (error) {
-        message = "cannot store an audit checkpoint: " + message;
-        return error;
-    }
-    head_.checkpoint_size = head_.seq;
-    if (std::string_view(PQcmdTuples(result.get())) == "1") signed_checkpoint = std::move(checkpoint);
-    return {};
-}
-
 std::error_code record_signing_key(PgConnection& db, const audit::PublicKey& key, std::string& message) {
     std::error_code error;
     const std::string pem = key.pem();
@@ -203,6 +47,22 @@ std::error_code record_signing_key(PgConnection& db, const audit::PublicKey& key
              params, error, message);
     if (error) message = "cannot record the audit signing key: " + message;
     return error;
+}
+
+std::error_code add_recorded_signing_keys(PgConnection& db, audit::TrustedKeys& keys, std::string& message) {
+    std::error_code error;
+    if (!db.ensure(error, message)) return error;
+    Result rows = db.query("SELECT public_key FROM audit_signing_keys ORDER BY first_used, key_id", {}, error, message);
+    if (error) return error;
+    for (int row = 0; row < PQntuples(rows.get()); ++row) {
+        auto key = audit::PublicKey::from_pem(view_at(rows.get(), row, 0), message);
+        if (!key) {
+            message = "audit_signing_keys holds a row that is no public key: " + message;
+            return std::make_error_code(std::errc::bad_message);
+        }
+        keys.add(std::move(*key));
+    }
+    return {};
 }
 
 // ---- the readers -------------------------------------------------------------
@@ -419,48 +279,34 @@ private:
     std::string leaf_;
 };
 
-audit::LogVerification unreadable(std::string line) {
-    audit::LogVerification result;
-    result.status = audit::LogStatus::unreadable;
-    result.line = std::move(line);
-    return result;
-}
-
 }  // namespace
 
-audit::LogVerification verify_audit_postgresql(const std::string& url, const audit::PublicKey* key,
-                                               const PgAuditVerifyProgress& progress) {
-    audit::TrustedKeys keys;
-    if (key) keys.add(*key);
-    return verify_audit_postgresql(url, keys, progress);
-}
-
 audit::LogVerification verify_audit_postgresql(const std::string& url, const audit::TrustedKeys& keys,
-                                               const PgAuditVerifyProgress& progress) {
+                                               const AuditVerifyProgress& progress) {
     try {
         std::error_code error;
         std::string message;
         auto db = PgConnection::connect(url, "carebridge audit verify", error, message);
-        if (!db) return unreadable("cannot connect to PostgreSQL: " + message);
+        if (!db) return audit::unreadable_log("cannot connect to PostgreSQL: " + message);
         // One snapshot for entries, checkpoints and look-ups alike.
         if ((error = db->execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", message)))
-            return unreadable("cannot read the audit log: " + message);
+            return audit::unreadable_log("cannot read the audit log: " + message);
         Result version = db->query("SELECT coalesce(max(version), 0) FROM schema_version", {}, error, message);
-        if (error) return unreadable("the database is not a carebridge store: " + message);
+        if (error) return audit::unreadable_log("the database is not a carebridge store: " + message);
 
         std::vector<audit::Checkpoint> checkpoints;
         Result rows = db->query(std::string("SELECT ") + checkpoint_columns + " FROM audit_checkpoints ORDER BY tree_size",
                                 {}, error, message);
-        if (error) return unreadable("cannot read the checkpoints: " + message);
+        if (error) return audit::unreadable_log("cannot read the checkpoints: " + message);
         for (int row = 0; row < PQntuples(rows.get()); ++row) checkpoints.push_back(checkpoint_from(rows.get(), row));
         Result last = db->query("SELECT coalesce(max(seq), 0) FROM audit_entries", {}, error, message);
-        if (error) return unreadable("cannot read the audit log: " + message);
+        if (error) return audit::unreadable_log("cannot read the audit log: " + message);
         const auto total = static_cast<std::uint64_t>(int_at(last.get(), 0, 0));
         if ((error = db->execute((std::string("DECLARE audit_rows NO SCROLL CURSOR FOR SELECT ") + entry_columns +
                                   ", leaf_hash FROM audit_entries ORDER BY seq")
                                      .c_str(),
                                  message)))
-            return unreadable("cannot read the audit log: " + message);
+            return audit::unreadable_log("cannot read the audit log: " + message);
 
         PgEntrySource source(*db);
         audit::VerifyProgress report;
@@ -470,7 +316,7 @@ audit::LogVerification verify_audit_postgresql(const std::string& url, const aud
         db->execute("ROLLBACK", ignored);
         return result;
     } catch (const std::bad_alloc&) {
-        return unreadable("out of memory reading the audit log");
+        return audit::unreadable_log("out of memory reading the audit log");
     }
 }
 

@@ -1,6 +1,6 @@
-#include "store/sqlite_retention.hpp"
+#include "store/sqlite/sqlite_retention.hpp"
 
-#include "store/store_error.hpp"
+#include "store/sqlite/sqlite_error.hpp"
 
 namespace carebridge::gateway::store {
 

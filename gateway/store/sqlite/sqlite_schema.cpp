@@ -1,19 +1,18 @@
-#include "sqlite_schema.hpp"
+#include "store/sqlite/sqlite_schema.hpp"
 
 #include <array>
 #include <cstdint>
 #include <string_view>
 
-#include "sqlite_connection.hpp"
-#include "store_error.hpp"
+#include "store/sqlite/sqlite_connection.hpp"
+#include "store/sqlite/sqlite_error.hpp"
+#include "store/schema_migration.hpp"
+#include "store/store_error.hpp"
 
 namespace carebridge::gateway::store {
 namespace {
 
-struct Migration {
-    int version;
-    const char* sql;
-};
+using Migration = SchemaMigration;
 
 // seq orders messages for cursors and never reuses a value (AUTOINCREMENT),
 // so a purge cannot make a later message take an earlier one's place; id is
@@ -172,11 +171,7 @@ std::error_code apply_missing(sqlite3* db, std::string& message) {
         }
         current = use->column_int64(0);
     }
-    if (current > sqlite_schema_version()) {
-        message = "schema version " + std::to_string(current) + " is newer than this carebridge knows (" +
-                  std::to_string(sqlite_schema_version()) + "); run the carebridge that wrote it";
-        return StoreErrc::schema_too_new;
-    }
+    if (auto refused = refuse_newer_schema(current, sqlite_schema_version(), message)) return refused;
 
     Statement record = Statement::prepare(
         db, "INSERT INTO schema_migrations (version, applied_at) VALUES (?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",

@@ -1,4 +1,4 @@
-#include "pg_connection.hpp"
+#include "store/postgresql/pg_connection.hpp"
 
 #include <charconv>
 #include <cstring>

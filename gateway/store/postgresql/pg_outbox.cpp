@@ -1,46 +1,30 @@
-#include "pg_outbox.hpp"
+#include "store/postgresql/pg_outbox.hpp"
 
 #include <algorithm>
 #include <new>
+
+#include "store/read_guard.hpp"
+#include "store/outbox_rows.hpp"
 
 namespace carebridge::gateway::store {
 namespace {
 
 using SystemClock = std::chrono::system_clock;
 
-constexpr std::size_t max_outbox_page = 1000;
-
-// The columns item_from() reads, in its order; the payload is column 7.
-constexpr std::string_view item_columns_before_payload =
-    "o.seq, o.id, o.message_id, o.recipient, o.recipient_ods, o.service, o.format, ";
-constexpr std::string_view item_columns_after_payload =
-    ", o.content_type, o.idempotency_key, o.endpoint_url, o.created_at, o.state, o.attempts, o.next_attempt_at, "
-    "o.last_error, m.nhs_number, m.referral_id";
-
 // Each recipient's oldest pending push: the only one of its items that may be sent.
 constexpr std::string_view heads_sql =
     "SELECT min(seq) FROM outbox WHERE state = 'pending' AND endpoint_url IS NOT NULL GROUP BY recipient";
 
 std::string item_columns(bool with_payload) {
-    std::string sql(item_columns_before_payload);
+    std::string sql(outbox_columns_before_payload);
     sql += with_payload ? "o.payload" : "''::bytea";
-    sql += item_columns_after_payload;
+    sql += outbox_columns_after_payload;
     return sql;
 }
 
 std::string item_select(bool with_payload) {
     return "SELECT " + item_columns(with_payload) + " FROM outbox o LEFT JOIN messages m ON m.id = o.message_id";
 }
-
-std::int64_t millis_of(SystemClock::time_point time) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
-}
-
-SystemClock::time_point time_of(std::int64_t millis) {
-    return SystemClock::time_point(std::chrono::duration_cast<SystemClock::duration>(std::chrono::milliseconds(millis)));
-}
-
-bool is_format(std::string_view format) { return format == "fhir" || format == "referral" || format == "carenotes"; }
 
 std::vector<OutboxItem> items_from(const PGresult* rows) {
     std::vector<OutboxItem> items;
@@ -91,126 +75,12 @@ std::string query_filter(const OutboxQuery& query, bool with_cursor, Params& par
 
 }  // namespace
 
-// ---- the writer ------------------------------------------------------------
-
-std::error_code PgOutboxWriter::prepare(PgConnection& db, std::string& message) {
-    db_ = &db;
-    // A new item's id is a random UUID (gen_random_uuid): it is in partners'
-    // URLs and says nothing about how many items the gateway holds.
-    if (auto error = db.prepare(
-            "outbox_insert",
-            "INSERT INTO outbox (id, message_id, recipient, recipient_ods, service, format, payload, content_type, "
-            "idempotency_key, endpoint_url, created_at, state, attempts, next_attempt_at, last_error, updated_at) "
-            "VALUES (coalesce($1, gen_random_uuid()::text), $2, $3, $4, $5, $6, $7, $8, $9, $10, "
-            "coalesce($11, carebridge_now()), $12, $13, $14, $15, carebridge_now()) RETURNING id",
-            message))
-        return error;
-    // $6 lists the states the item may be in, comma-led and -trailed
-    // (",pending,dead,"); empty: any. NULL in $3..$5 leaves the column as it is.
-    return db.prepare("outbox_update",
-                      "UPDATE outbox SET state = $2, attempts = coalesce($3::bigint, attempts), "
-                      "next_attempt_at = coalesce($4::bigint, next_attempt_at), "
-                      "last_error = CASE WHEN $5::text IS NULL THEN last_error ELSE nullif($5::text, '') END, "
-                      "updated_at = carebridge_now(), claimed_by = NULL, lease_until = NULL "
-                      "WHERE id = $1 AND ($6::text = '' OR position(',' || state || ',' in $6::text) > 0)",
-                      message);
-}
-
-std::error_code PgOutboxWriter::insert(const std::vector<OutboxItem>& items,
-                                       const std::vector<std::string_view>& repeated_messages,
-                                       std::vector<std::string>& ids, std::string& message) {
-    ids.assign(items.size(), std::string());
-    for (std::size_t i = 0; i < items.size(); ++i) {
-        const OutboxItem& item = items[i];
-        if (std::find(repeated_messages.begin(), repeated_messages.end(), item.message_id) !=
-            repeated_messages.end())
-            continue;
-        const std::string which = "outbox item " + std::to_string(i + 1) + " of " + std::to_string(items.size());
-        if (item.message_id.empty() || item.recipient.empty()) {
-            message = which + ": names no message or no recipient";
-            return std::make_error_code(std::errc::invalid_argument);
-        }
-        if (!is_format(item.format)) {
-            message = which + ": format '" + item.format + "' is not fhir, referral or carenotes";
-            return std::make_error_code(std::errc::invalid_argument);
-        }
-        // The key a receiver deduplicates on must not change between attempts.
-        std::string key = item.idempotency_key;
-        if (key.empty()) {
-            key = item.message_id + ":" + item.recipient;
-            if (!item.service.empty()) (key += ':') += item.service;
-        }
-        Params params;
-        params.text_or_null(item.id)
-            .text(item.message_id)
-            .text(item.recipient)
-            .text(item.recipient_ods)
-            .text(item.service)
-            .text(item.format)
-            .binary(item.payload)
-            .text(item.content_type)
-            .text(key)
-            .text_or_null(item.endpoint_url)
-            .text_or_null(item.created_at)
-            .text(to_string(item.state))
-            .integer(item.attempts)
-            .integer(millis_of(item.next_attempt_at))
-            .text_or_null(item.last_error);
-        std::error_code error;
-        Result row = db_->run("outbox_insert", params, error, message);
-        if (error) {
-            message = which + ": " + message;  // e.g. a message_id that is not stored
-            return error;
-        }
-        ids[i] = text_at(row.get(), 0, 0);
-    }
-    return {};
-}
-
-std::error_code PgOutboxWriter::update(const std::vector<OutboxUpdate>& updates, std::vector<bool>& applied,
-                                       std::string& message) {
-    applied.assign(updates.size(), false);
-    for (std::size_t i = 0; i < updates.size(); ++i) {
-        const OutboxUpdate& update = updates[i];
-        std::string only_from;
-        if (!update.only_from.empty()) {
-            only_from = ",";
-            for (OutboxState state : update.only_from) (only_from += to_string(state)) += ',';
-        }
-        Params params;
-        params.text(update.id).text(to_string(update.state));
-        if (update.attempts)
-            params.integer(*update.attempts);
-        else
-            params.null();
-        if (update.next_attempt_at)
-            params.integer(millis_of(*update.next_attempt_at));
-        else
-            params.null();
-        if (update.last_error)
-            params.text(*update.last_error);
-        else
-            params.null();
-        params.text(only_from);
-        std::error_code error;
-        Result result = db_->run("outbox_update", params, error, message);
-        if (error) {
-            message = "outbox update " + std::to_string(i + 1) + " of " + std::to_string(updates.size()) + ": " +
-                      message;
-            return error;
-        }
-        applied[i] = std::string_view(PQcmdTuples(result.get())) == "1";
-    }
-    return {};
-}
-
 // ---- the readers -----------------------------------------------------------
 
 std::vector<OutboxItem> claim_due_outbox_items(PgConnection& db, SystemClock::time_point now, std::size_t limit,
                                                const std::string& instance, std::chrono::seconds lease,
                                                std::error_code& error) {
-    error.clear();
-    try {
+    return read_or_fail<std::vector<OutboxItem>>(error, [&]() -> std::vector<OutboxItem> {
         // The lease is on the server's clock, which every instance shares;
         // "due" is on the worker's, as next_attempt_at was written by one.
         std::string sql = "WITH claimed AS (UPDATE outbox SET claimed_by = $3, "
@@ -233,10 +103,7 @@ std::vector<OutboxItem> claim_due_outbox_items(PgConnection& db, SystemClock::ti
         Result rows = db.query(sql, params, error, message);
         if (error) return {};
         return items_from(rows.get());
-    } catch (const std::bad_alloc&) {
-        error = std::make_error_code(std::errc::not_enough_memory);
-        return {};
-    }
+    });
 }
 
 void release_outbox_claims(PgConnection& db, const std::string& instance) {
@@ -249,8 +116,7 @@ void release_outbox_claims(PgConnection& db, const std::string& instance) {
 }
 
 std::optional<SystemClock::time_point> next_outbox_attempt(PgConnection& db, std::error_code& error) {
-    error.clear();
-    try {
+    return read_or_fail<std::optional<SystemClock::time_point>>(error, [&]() -> std::optional<SystemClock::time_point> {
         // A head another instance holds is not ours to try before its lease ends.
         std::string sql =
             "SELECT min(greatest(o.next_attempt_at, CASE WHEN o.claimed_by IS NOT NULL AND o.lease_until > "
@@ -263,15 +129,11 @@ std::optional<SystemClock::time_point> next_outbox_attempt(PgConnection& db, std
         Result row = db.query(sql, {}, error, message);
         if (error || PQgetisnull(row.get(), 0, 0)) return std::nullopt;
         return time_of(int_at(row.get(), 0, 0));
-    } catch (const std::bad_alloc&) {
-        error = std::make_error_code(std::errc::not_enough_memory);
-        return std::nullopt;
-    }
+    });
 }
 
 std::vector<OutboxItem> find_outbox_items(PgConnection& db, const OutboxQuery& query, std::error_code& error) {
-    error.clear();
-    try {
+    return read_or_fail<std::vector<OutboxItem>>(error, [&]() -> std::vector<OutboxItem> {
         Params params;
         int index = 0;
         std::string sql = item_select(query.with_payload);
@@ -283,15 +145,11 @@ std::vector<OutboxItem> find_outbox_items(PgConnection& db, const OutboxQuery& q
         Result rows = db.query(sql, params, error, message);
         if (error) return {};
         return items_from(rows.get());
-    } catch (const std::bad_alloc&) {
-        error = std::make_error_code(std::errc::not_enough_memory);
-        return {};
-    }
+    });
 }
 
 std::uint64_t count_outbox_items(PgConnection& db, const OutboxQuery& query, std::error_code& error) {
-    error.clear();
-    try {
+    return read_or_fail<std::uint64_t>(error, [&]() -> std::uint64_t {
         Params params;
         int index = 0;
         std::string sql = "SELECT count(*) FROM outbox o";
@@ -301,15 +159,11 @@ std::uint64_t count_outbox_items(PgConnection& db, const OutboxQuery& query, std
         Result row = db.query(sql, params, error, message);
         if (error) return 0;
         return static_cast<std::uint64_t>(int_at(row.get(), 0, 0));
-    } catch (const std::bad_alloc&) {
-        error = std::make_error_code(std::errc::not_enough_memory);
-        return 0;
-    }
+    });
 }
 
 std::optional<OutboxItem> find_outbox_item(PgConnection& db, std::string_view id, std::error_code& error) {
-    error.clear();
-    try {
+    return read_or_fail<std::optional<OutboxItem>>(error, [&]() -> std::optional<OutboxItem> {
         Params params;
         params.text(id);
         std::string message;
@@ -319,10 +173,7 @@ std::optional<OutboxItem> find_outbox_item(PgConnection& db, std::string_view id
         auto items = items_from(rows.get());
         if (items.empty()) return std::nullopt;
         return std::move(items.front());
-    } catch (const std::bad_alloc&) {
-        error = std::make_error_code(std::errc::not_enough_memory);
-        return std::nullopt;
-    }
+    });
 }
 
 }  // namespace carebridge::gateway::store

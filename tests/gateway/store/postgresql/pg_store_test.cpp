@@ -17,8 +17,9 @@
 #include <vector>
 
 #include "audit/checkpoint.hpp"
-#include "store/pg_audit.hpp"
-#include "store/pg_schema.hpp"
+#include "store/postgresql/postgresql_store.hpp"
+#include "store/postgresql/pg_audit.hpp"
+#include "store/postgresql/pg_schema.hpp"
 #include "store/store.hpp"
 #include "store/store_error.hpp"
 #include "support/postgres_server.hpp"
@@ -212,11 +213,16 @@ TEST_F(PostgresqlStore, InstancesAppendingAtOnceLeaveOneGaplessLogThatVerifies) 
     constexpr int total = 6 * per_thread;
     EXPECT_EQ(count("SELECT count(*) FROM audit_entries"), total);
     EXPECT_EQ(count("SELECT max(seq) FROM audit_entries"), total);
-    const auto result = verify_audit_postgresql(url_, &stores[0]->audit_public_key());
+    const auto result = verify_audit_postgresql(url_, audit::keys_of(&stores[0]->audit_public_key()));
     EXPECT_EQ(result.status, audit::LogStatus::intact) << result.line;
     EXPECT_EQ(result.entries, static_cast<std::uint64_t>(total));
     ASSERT_TRUE(result.last_checkpoint);
     EXPECT_EQ(result.last_checkpoint->tree_size, static_cast<std::uint64_t>(total));
+    // The same pass through the Store interface (/audit/verification's), with the keys the database recorded.
+    const auto through_store = stores[1]->verify_audit_log();
+    EXPECT_EQ(through_store.status, audit::LogStatus::intact) << through_store.line;
+    EXPECT_EQ(through_store.entries, static_cast<std::uint64_t>(total));
+    EXPECT_TRUE(stores[1]->audit_trusted_keys().find(stores[0]->audit_public_key().id()));
 
     // An instance that starts later carries on the same chain.
     auto later = instance("later");
@@ -227,7 +233,7 @@ TEST_F(PostgresqlStore, InstancesAppendingAtOnceLeaveOneGaplessLogThatVerifies) 
     const CommitResult appended = commit_and_wait(*later, std::move(one));
     ASSERT_FALSE(appended.error) << appended.error_message;
     EXPECT_EQ(appended.audit_seqs, std::vector<std::uint64_t>{total + 1});
-    EXPECT_EQ(verify_audit_postgresql(url_, &later->audit_public_key()).status, audit::LogStatus::intact);
+    EXPECT_EQ(verify_audit_postgresql(url_, audit::keys_of(&later->audit_public_key())).status, audit::LogStatus::intact);
 }
 
 TEST_F(PostgresqlStore, AnEditedEntryIsFoundByVerify) {
@@ -245,7 +251,7 @@ TEST_F(PostgresqlStore, AnEditedEntryIsFoundByVerify) {
     ASSERT_TRUE(error.empty()) << error;
     postgres_query(url_, "UPDATE audit_entries SET recipient = 'DXX01' WHERE seq = 3", error);
     ASSERT_TRUE(error.empty()) << error;
-    const auto result = verify_audit_postgresql(url_, &store->audit_public_key());
+    const auto result = verify_audit_postgresql(url_, audit::keys_of(&store->audit_public_key()));
     EXPECT_EQ(result.status, audit::LogStatus::tampered);
     EXPECT_EQ(result.first_bad, 3u) << result.line;
 }

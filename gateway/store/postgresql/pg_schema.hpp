@@ -8,7 +8,7 @@
 #include <string>
 #include <system_error>
 
-#include "pg_connection.hpp"
+#include "store/postgresql/pg_connection.hpp"
 
 namespace carebridge::gateway::store {
 
