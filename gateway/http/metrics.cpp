@@ -44,6 +44,7 @@ std::string_view to_string(Rejection reason) {
         case Rejection::connection_limit: return "connection_limit";
         case Rejection::tls_handshake: return "tls_handshake";
         case Rejection::not_routable: return "not_routable";
+        case Rejection::upload_io: return "upload_io";
     }
     return "unknown";
 }

@@ -52,8 +52,9 @@ enum class Rejection {
     connection_limit,        // over max_connections
     tls_handshake,           // handshake failed or no acceptable client certificate
     not_routable,            // 422: a closed or paused service, no route, or no recipient allowed
+    upload_io,               // 503: an export's body could not be written to disk or read back (full, quota, I/O)
 };
-inline constexpr std::size_t rejection_count = 17;
+inline constexpr std::size_t rejection_count = 18;
 std::string_view to_string(Rejection reason);
 
 class Metrics {
