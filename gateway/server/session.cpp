@@ -266,7 +266,8 @@ protected:
         const auto& limits = limits_();
         const auto window = limits.body_rate_window;
         const auto window_seconds = std::chrono::duration<double>(window).count();
-        const auto at_least = static_cast<std::size_t>(static_cast<double>(limits.min_body_bytes_per_second) * window_seconds);
+        const auto at_least = std::max<std::size_t>(
+            1, static_cast<std::size_t>(static_cast<double>(limits.min_body_bytes_per_second) * window_seconds));
         // What is left of a declared body is all the window may ask for.
         const auto left = body_declared_ > body_received_ ? body_declared_ - body_received_ : 0;
         const auto wanted = body_declared_ > 0 ? std::min(at_least, left) : at_least;
