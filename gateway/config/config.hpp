@@ -175,6 +175,11 @@ struct Limits {
     std::size_t max_export_body_bytes = 1ull << 30;  // care-notes exports, streamed to disk
     std::chrono::milliseconds read_timeout{10'000};  // a request must arrive whole within this
     std::chrono::milliseconds idle_timeout{30'000};  // keep-alive connection with nothing to do
+    // A body must keep arriving at this rate, averaged over each window, or it
+    // is cut with 408: a client dribbling bytes may not hold a connection and a
+    // body buffer for the whole of a large body's allowance (slowloris).
+    std::size_t min_body_bytes_per_second = 64 * 1024;
+    std::chrono::milliseconds body_rate_window{30'000};
     std::size_t max_connections = 10'000;
     double rate_per_second = 200;  // per client, token bucket
     double burst = 400;

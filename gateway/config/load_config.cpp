@@ -299,6 +299,8 @@ private:
         out.max_export_body_bytes = integer_or(l, "max_export_body_bytes", out.max_export_body_bytes);
         out.read_timeout = milliseconds(integer_or(l, "read_timeout_ms", out.read_timeout.count()));
         out.idle_timeout = milliseconds(integer_or(l, "idle_timeout_ms", out.idle_timeout.count()));
+        out.min_body_bytes_per_second = integer_or(l, "min_body_bytes_per_second", out.min_body_bytes_per_second);
+        out.body_rate_window = milliseconds(integer_or(l, "body_rate_window_ms", out.body_rate_window.count()));
         out.max_connections = integer_or(l, "max_connections", out.max_connections);
         out.rate_per_second = number_or(l, "rate_per_second", out.rate_per_second);
         out.burst = number_or(l, "burst", out.burst);

@@ -41,6 +41,7 @@ std::string_view to_string(Rejection reason) {
         case Rejection::store_unavailable: return "store_unavailable";
         case Rejection::draining: return "draining";
         case Rejection::read_timeout: return "read_timeout";
+        case Rejection::body_too_slow: return "body_too_slow";
         case Rejection::connection_limit: return "connection_limit";
         case Rejection::tls_handshake: return "tls_handshake";
         case Rejection::not_routable: return "not_routable";

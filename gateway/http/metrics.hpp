@@ -49,6 +49,7 @@ enum class Rejection {
     store_unavailable,       // 503: store down or its queue full
     draining,                // 503: shutting down
     read_timeout,            // a request did not arrive whole in time
+    body_too_slow,           // 408: a body fell below limits.min_body_bytes_per_second
     connection_limit,        // over max_connections
     tls_handshake,           // handshake failed or no acceptable client certificate
     not_routable,            // 422: a closed or paused service, no route, or no recipient allowed

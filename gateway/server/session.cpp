@@ -9,6 +9,7 @@
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -227,14 +228,63 @@ protected:
             beast::error_code ec;
             file_parser_->get().body().open(upload_path_.c_str(), beast::file_mode::write, ec);
             if (ec) return send_no_room("cannot take an export now: no space to receive it");
-            bhttp::async_read(derived().stream(), buffer_, *file_parser_,
-                              beast::bind_front_handler(&Session::on_read_body, derived().shared_from_this()));
         } else {
             string_parser_.emplace(std::move(*header_parser_));
             string_parser_->body_limit(screened_.body_limit);  // a referral is KBs; cap abuse
-            bhttp::async_read(derived().stream(), buffer_, *string_parser_,
-                              beast::bind_front_handler(&Session::on_read_body, derived().shared_from_this()));
         }
+        body_received_ = 0;
+        body_declared_ = declared;
+        body_too_slow_ = false;
+        // A request without a body is whole already; a read now would wait for the next one.
+        if (body_done()) return on_read_body({}, 0);
+        start_rate_window();
+        read_body_some();
+    }
+
+    // The body is read piece by piece so that the rate window sees each piece arrive.
+    void read_body_some() {
+        auto handler = beast::bind_front_handler(&Session::on_read_body_some, derived().shared_from_this());
+        if (screened_.body_to_file)
+            bhttp::async_read_some(derived().stream(), buffer_, *file_parser_, std::move(handler));
+        else
+            bhttp::async_read_some(derived().stream(), buffer_, *string_parser_, std::move(handler));
+    }
+
+    void on_read_body_some(beast::error_code ec, std::size_t n) {
+        body_received_ += n;
+        if (ec || body_done()) {
+            body_rate_timer_.reset();  // a body that is whole (or failed) is not timed any more
+            return on_read_body(ec, body_received_);
+        }
+        read_body_some();
+    }
+
+    bool body_done() const { return screened_.body_to_file ? file_parser_->is_done() : string_parser_->is_done(); }
+
+    // Every window, the body must have grown by the minimum rate times the
+    // window (or be whole); a body that has not is cut with 408. A client
+    // that sent everything at once finishes before the first check.
+    void start_rate_window() {
+        const auto& limits = limits_();
+        const auto window = limits.body_rate_window;
+        const auto window_seconds = std::chrono::duration<double>(window).count();
+        const auto at_least = std::max<std::size_t>(
+            1, static_cast<std::size_t>(static_cast<double>(limits.min_body_bytes_per_second) * window_seconds));
+        // What is left of a declared body is all the window may ask for.
+        const auto left = body_declared_ > body_received_ ? body_declared_ - body_received_ : 0;
+        const auto wanted = body_declared_ > 0 ? std::min(at_least, left) : at_least;
+        const auto received_before = body_received_;
+        body_rate_timer_.emplace(derived().stream().get_executor());
+        body_rate_timer_->expires_after(window);
+        body_rate_timer_->async_wait(
+            [self = derived().shared_from_this(), wanted, received_before](beast::error_code ec) {
+                if (ec || !self->body_rate_timer_) return;  // the body ended first
+                if (self->body_received_ - received_before >= wanted) return self->start_rate_window();
+                self->body_too_slow_ = true;
+                self->body_rate_timer_.reset();
+                // The pending read ends with operation_aborted; on_read_body answers 408.
+                self->derived().cancel_reads();
+            });
     }
 
     void on_read_body(beast::error_code ec, std::size_t) {
@@ -254,6 +304,15 @@ protected:
         if (ec == beast::error::timeout) {
             context_.metrics.count_rejection(http::Rejection::read_timeout);
             return;
+        }
+        if (body_too_slow_) {
+            pending_refusal_.reset();
+            context_.metrics.count_rejection(http::Rejection::body_too_slow);
+            const auto& limits = limits_();
+            return send_error(408, "timeout",
+                              "the body arrived slower than " + std::to_string(limits.min_body_bytes_per_second) +
+                                  " bytes a second over " + std::to_string(limits.body_rate_window.count()) + " ms",
+                              true);
         }
         if (ec) {
             if (ec == net::error::operation_aborted || ec == net::error::connection_reset ||
@@ -447,6 +506,10 @@ protected:
     std::size_t lingered_ = 0;
     std::string linger_buffer_;
     std::optional<http::Response> pending_refusal_;
+    std::optional<net::steady_timer> body_rate_timer_;  // set while a body is being read
+    std::size_t body_received_ = 0;                     // bytes of this body parsed so far
+    std::size_t body_declared_ = 0;                     // its Content-Length (0 when chunked)
+    bool body_too_slow_ = false;                        // the rate window cut this body
     std::shared_ptr<const config::Config> config_;  // the config this request started under
 };
 
@@ -467,6 +530,8 @@ public:
         beast::error_code ec;
         stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
     }
+    // Ends a pending read without closing, so an answer can still be written.
+    void cancel_reads() { stream_.socket().cancel(); }
 
 private:
     beast::tcp_stream stream_;
@@ -501,6 +566,8 @@ public:
         beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(5));
         stream_.async_shutdown([self = shared_from_this()](beast::error_code) {});
     }
+    // Ends a pending read (TLS waits on the socket beneath) so a 408 can still be written.
+    void cancel_reads() { beast::get_lowest_layer(stream_).socket().cancel(); }
 
 private:
     // Declared before the stream so it outlives it: the stream's SSL refers to it.
@@ -543,6 +610,8 @@ public:
                       beast::bind_front_handler(&TestStreamSession::do_read_header, shared_from_this()));
     }
     void do_close() { stream_.close(); }
+    // An in-memory stream cannot cancel a read alone; closing ends it too.
+    void cancel_reads() { stream_.close(); }
 
 private:
     DeadlineFreeTestStream stream_;

@@ -261,6 +261,15 @@ TEST(Load, TakesLimitsAndThreadsFromTheFileAndDefaultsForTheRest) {
     EXPECT_EQ(config.limits.rate_per_second, 0.5);
     EXPECT_EQ(config.limits.max_header_bytes, Limits{}.max_header_bytes);
     EXPECT_EQ(config.limits.drain_timeout, Limits{}.drain_timeout);
+    EXPECT_EQ(config.limits.min_body_bytes_per_second, 65536u) << "64 KiB/s unless told";
+    EXPECT_EQ(config.limits.body_rate_window, std::chrono::seconds(30));
+}
+
+TEST(Load, TakesTheBodyRateAndItsWindow) {
+    const Config config = accepted(config_text(
+        R"({"plain_http": true})", R"("limits": {"min_body_bytes_per_second": 1024, "body_rate_window_ms": 2000})"));
+    EXPECT_EQ(config.limits.min_body_bytes_per_second, 1024u);
+    EXPECT_EQ(config.limits.body_rate_window, std::chrono::milliseconds(2000));
 }
 
 TEST(Load, ResolvesRelativePathsAgainstTheConfigFilesDirectory) {

@@ -51,6 +51,8 @@ std::string gateway_config_text(const TestPki& pki, const std::string& store_dir
     "max_export_body_bytes": MAX_EXPORT,
     "read_timeout_ms": READ_TIMEOUT,
     "idle_timeout_ms": IDLE_TIMEOUT,
+    "min_body_bytes_per_second": MIN_BODY_RATE,
+    "body_rate_window_ms": BODY_RATE_WINDOW,
     "drain_timeout_ms": DRAIN_TIMEOUT,
     "max_connections": MAX_CONNECTIONS,
     "rate_per_second": 100000,
@@ -92,6 +94,8 @@ std::string gateway_config_text(const TestPki& pki, const std::string& store_dir
     put("MAX_EXPORT", std::to_string(limits.max_export_body_bytes));
     put("READ_TIMEOUT", std::to_string(limits.read_timeout_ms));
     put("IDLE_TIMEOUT", std::to_string(limits.idle_timeout_ms));
+    put("MIN_BODY_RATE", std::to_string(limits.min_body_bytes_per_second));
+    put("BODY_RATE_WINDOW", std::to_string(limits.body_rate_window_ms));
     put("DRAIN_TIMEOUT", std::to_string(limits.drain_timeout_ms));
     put("MAX_CONNECTIONS", std::to_string(limits.max_connections));
     put("STORE_DIR", store_dir);

@@ -23,6 +23,8 @@ struct GatewayLimits {
     std::size_t max_export_body_bytes = 4 * 1024 * 1024;
     int read_timeout_ms = 1500;
     int idle_timeout_ms = 3000;
+    std::size_t min_body_bytes_per_second = 65536;
+    int body_rate_window_ms = 30000;
     int drain_timeout_ms = 10000;
     std::size_t max_connections = 1000;
 };
