@@ -228,8 +228,11 @@ void Pipeline::intake_export(http::Request request, const Screened& screened, Re
         issues::IssueSink opened;
         auto stream = intake::ExportStream::open_file(request.body_file, opened);
         if (!stream) {
-            metrics_.count_rejection(http::Rejection::malformed);
-            return reply(outcome_of(400, opened));
+            // The session wrote this file whole; failing to open it is the gateway's fault, not the sender's.
+            http::Response r = reject(http::Rejection::upload_io, 503, "transient",
+                                      "the export could not be read back; nothing was stored, send it again");
+            r.headers.emplace_back("Retry-After", "5");
+            return reply(std::move(r));
         }
         intake::ExportOptions options;
         options.queued = [this] {

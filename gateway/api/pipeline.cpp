@@ -35,12 +35,17 @@ bool routes_referrals(const config::Config& config) {
 
 Pipeline::Pipeline(std::shared_ptr<const config::Config> config, store::Store& store, http::Metrics& metrics)
     : config_(std::move(config)), store_(store), metrics_(metrics) {
-    std::string error;
-    if (routes_referrals(*config_)) directory_ = policy::Directory::create(*config_, error);
+    // A directory that does not build routes nothing: refuse to start rather than take referrals in unrouted.
+    if (routes_referrals(*config_)) {
+        std::string error;
+        directory_ = policy::Directory::create(*config_, error);
+        if (!directory_) startup_error_ = "directory: " + error;
+    }
     // A full check of the log takes seconds at a million entries: the auditor's badge reuses one for a minute.
     audit_verifier_ = std::make_shared<AuditVerifier>(store_, std::chrono::seconds(60));
-    endpoints_ = EndpointTable::create(declare_endpoints(), startup_error_);
-    if (!endpoints_) startup_error_ = "endpoints: " + startup_error_;
+    std::string endpoints_error;
+    endpoints_ = EndpointTable::create(declare_endpoints(), endpoints_error);
+    if (!endpoints_) startup_error_ = "endpoints: " + endpoints_error;
 }
 
 bool Pipeline::reload(std::shared_ptr<const config::Config> config, std::string& error) {

@@ -45,6 +45,7 @@ std::string_view to_string(Rejection reason) {
         case Rejection::tls_handshake: return "tls_handshake";
         case Rejection::not_routable: return "not_routable";
         case Rejection::cannot_check: return "cannot_check";
+        case Rejection::upload_io: return "upload_io";
     }
     return "unknown";
 }

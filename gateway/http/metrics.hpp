@@ -53,8 +53,10 @@ enum class Rejection {
     tls_handshake,           // handshake failed or no acceptable client certificate
     not_routable,            // 422: a closed or paused service, no route, or no recipient allowed
     cannot_check,            // 503: credentials could not be checked (a crypto failure) or no endpoint table
+    upload_io,               // 503: an export's body could not be written to disk or read back (full, quota, I/O)
 };
-inline constexpr std::size_t rejection_count = 18;
+// Counted from the last reason, so a new one cannot be left without a counter.
+inline constexpr std::size_t rejection_count = static_cast<std::size_t>(Rejection::upload_io) + 1;
 std::string_view to_string(Rejection reason);
 
 class Metrics {

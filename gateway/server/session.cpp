@@ -1,6 +1,8 @@
 #include "server/session.hpp"
 #include "server/test_stream_session.hpp"
 
+#include "server/upload_file.hpp"
+
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <unistd.h>
@@ -224,7 +226,7 @@ protected:
             file_parser_->body_limit(screened_.body_limit);  // exports stream to disk, within their own limit
             beast::error_code ec;
             file_parser_->get().body().open(upload_path_.c_str(), beast::file_mode::write, ec);
-            if (ec) return send_error(503, "transient", "cannot take an export now: no space to receive it", true);
+            if (ec) return send_no_room("cannot take an export now: no space to receive it");
             bhttp::async_read(derived().stream(), buffer_, *file_parser_,
                               beast::bind_front_handler(&Session::on_read_body, derived().shared_from_this()));
         } else {
@@ -245,6 +247,10 @@ protected:
                                   " bytes",
                               true);
         }
+        if (ec.category() == upload_write_category()) {
+            linger_ = true;  // the rest of the body is still coming; drain it so the client reads the 503
+            return send_no_room("the export could not be kept (" + ec.message() + "); nothing was stored, send it again");
+        }
         if (ec == beast::error::timeout) {
             context_.metrics.count_rejection(http::Rejection::read_timeout);
             return;
@@ -262,7 +268,9 @@ protected:
             return write(std::move(refusal));
         }
         if (screened_.body_to_file) {
-            file_parser_->get().body().close();
+            beast::error_code closed;
+            file_parser_->get().body().file().close(closed);  // some filesystems report a full disk only here
+            if (closed) return send_no_room("the export could not be kept; nothing was stored, send it again");
             request_.body_file = upload_path_.string();
         } else {
             request_.body = std::move(string_parser_->get().body());
@@ -285,6 +293,16 @@ protected:
         if (!request_in_flight_) begin_request();
         http::Response r = http::outcome_response(status, "error", code, message);
         r.close = close;
+        write(std::move(r));
+    }
+
+    // The gateway could not keep an export's body: the partial file goes (write() removes it).
+    void send_no_room(std::string message) {
+        context_.metrics.count_rejection(http::Rejection::upload_io);
+        if (!request_in_flight_) begin_request();
+        http::Response r = http::outcome_response(503, "error", "transient", std::move(message));
+        r.headers.emplace_back("Retry-After", "5");
+        r.close = true;
         write(std::move(r));
     }
 
@@ -411,7 +429,7 @@ protected:
     beast::flat_buffer buffer_;
     std::optional<bhttp::request_parser<bhttp::empty_body>> header_parser_;
     std::optional<bhttp::request_parser<bhttp::string_body>> string_parser_;
-    std::optional<bhttp::request_parser<bhttp::file_body>> file_parser_;
+    std::optional<bhttp::request_parser<bhttp::basic_file_body<UploadFile>>> file_parser_;
     std::filesystem::path upload_path_;
     http::Request request_;
     api::Screened screened_;

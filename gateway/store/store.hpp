@@ -112,7 +112,7 @@ struct HistoryEntry {
     std::string time;          // instant, UTC; empty in a write set: the store stamps it
 };
 
-// A red referral's escalation timer (http/status_api): set when the referral
+// A red referral's escalation timer (api/status_api, timers/escalation): set when the referral
 // is routed, and once due either fired (the originator is told nobody has
 // accepted it yet) or found no longer needed.
 struct EscalationTimer {
@@ -202,7 +202,7 @@ public:
     // Reads a message by its id. nullopt and no error when there is none.
     virtual std::optional<StoredMessage> find_message(std::string_view id, std::error_code& error) = 0;
 
-    // ---- the referral's history (http/status_api) ----
+    // ---- the referral's history (api/status_api, timers/escalation) ----
     // Every step of the message's history, oldest first.
     virtual std::vector<HistoryEntry> referral_history(std::string_view message_id, std::error_code& error) = 0;
     // The organisations the message was routed to (those with an outbox row

@@ -141,7 +141,7 @@ CREATE TABLE referral_history (
 );
 CREATE INDEX referral_history_by_message ON referral_history (message_id, seq);
 )sql"},
-    // Red referrals' escalation timers (http/status_api), as in SQLite's migration 5.
+    // Red referrals' escalation timers (api/status_api, timers/escalation), as in SQLite's migration 5.
     Migration{2, R"sql(
 CREATE TABLE escalation_timers (
     message_id text PRIMARY KEY REFERENCES messages (id),

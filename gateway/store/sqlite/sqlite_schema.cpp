@@ -122,7 +122,7 @@ CREATE INDEX outbox_by_message ON outbox (message_id);
 CREATE INDEX outbox_push_queue ON outbox (recipient, seq) WHERE state = 'pending' AND endpoint_url IS NOT NULL;
 CREATE INDEX outbox_dead_letters ON outbox (seq) WHERE state = 'dead';
 )sql"},
-    // The referral's history (http/status_api): one row per status an
+    // The referral's history (api/status_api, timers/escalation): one row per status an
     // organisation set, in order, read back whole for a bounce check.
     Migration{4, R"sql(
 CREATE TABLE referral_history (
@@ -136,7 +136,7 @@ CREATE TABLE referral_history (
 );
 CREATE INDEX referral_history_by_message ON referral_history (message_id, seq);
 )sql"},
-    // Red referrals' escalation timers (http/status_api): the pending ones are
+    // Red referrals' escalation timers (api/status_api, timers/escalation): the pending ones are
     // read by due time; a fired one stays, so it never fires twice.
     Migration{5, R"sql(
 CREATE TABLE escalation_timers (

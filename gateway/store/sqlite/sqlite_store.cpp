@@ -190,7 +190,7 @@ public:
         return read_or_fail<std::vector<std::string>>(error, [&]() -> std::vector<std::string> {
             auto reader = readers_.lease();
             std::string message;
-            // Status notifications (http/status_api) are outbox rows too; their
+            // Status notifications (api/status_api, timers/escalation) are outbox rows too; their
             // receivers are told of the referral, not sent it, so they are left out.
             Statement statement = Statement::prepare(
                 reader->db.get(),
