@@ -11,6 +11,7 @@
 
 #include "audit/audit_event.hpp"
 #include "audit/detail.hpp"
+#include "fhir/decode_task.hpp"
 #include "fhir/fhir_codec.hpp"
 #include "fhir/partnership.hpp"
 #include "fhir/uk_core.hpp"
@@ -70,6 +71,7 @@ struct StatusUpdate {
     std::string focus_message_id;
     std::string for_nhs_number;
     std::string task_json;
+    issues::IssueSink issues;  // what the Task decoder reported
 };
 
 std::string_view text_member(const rapidjson::Value& object, const char* name) {
@@ -77,12 +79,6 @@ std::string_view text_member(const rapidjson::Value& object, const char* name) {
     const auto m = object.FindMember(name);
     if (m == object.MemberEnd() || !m->value.IsString()) return {};
     return {m->value.GetString(), m->value.GetStringLength()};
-}
-
-const rapidjson::Value* object_member(const rapidjson::Value& object, const char* name) {
-    if (!object.IsObject()) return nullptr;
-    const auto m = object.FindMember(name);
-    return m != object.MemberEnd() && m->value.IsObject() ? &m->value : nullptr;
 }
 
 // The partnership's word for a referral status a partner may set; empty for
@@ -114,34 +110,33 @@ std::string service_request_id(std::string_view reference) {
     return is_message_id(id) ? std::string(id) : std::string();
 }
 
-// A FHIR R4 Task: status (with businessStatus from the partnership's
-// referral-status system when the Task status alone is too coarse), focus →
-// the ServiceRequest, statusReason, owner → HealthcareService/{service id}.
-std::optional<http::Response> parse_task(const rapidjson::Value& task, StatusUpdate& update) {
+// A decoded FHIR R4 Task as a status update: status (with businessStatus from
+// the partnership's referral-status system when the Task status alone is too
+// coarse), focus → the ServiceRequest, statusReason, owner →
+// HealthcareService/{service id}. The messages name the Task's elements, as a
+// FHIR client reads them.
+std::optional<http::Response> task_update(const fhir::DecodedTask& task, StatusUpdate& update) {
     update.task = true;
     const auto invalid = [](std::string text) { return outcome_response(422, "error", "invalid", std::move(text)); };
-    const std::string_view status = text_member(task, "status");
+    const std::string_view status = task.status;
     if (status.empty()) return invalid("Task.status is required");
-    if (text_member(task, "intent").empty()) return invalid("Task.intent is required (\"order\" for a referral)");
+    if (task.intent.empty()) return invalid("Task.intent is required (\"order\" for a referral)");
     bool known = false;
     const std::optional<model::ReferralStatus> from_status = fhir::uk_core::status_from_task(status, known);
     if (!known) return invalid("Task.status '" + std::string(status) + "' is not an R4 Task status");
     if (!from_status) return invalid("a Task entered in error changes no referral's history");
 
     std::optional<model::ReferralStatus> decision;
-    if (const rapidjson::Value* business = object_member(task, "businessStatus")) {
+    if (!task.business_status.empty()) {
         const fhir::partnership::Systems systems(fhir::default_partnership_base);
-        const auto codings = business->FindMember("coding");
-        if (codings != business->MemberEnd() && codings->value.IsArray())
-            for (const auto& coding : codings->value.GetArray())
-                if (systems.is(text_member(coding, "system"), fhir::partnership::referral_status)) {
-                    const std::string_view code = text_member(coding, "code");
-                    decision = model::parse_code<model::ReferralStatus>(code);
-                    if (!decision)
-                        return invalid("Task.businessStatus '" + std::string(code) + "' is not a referral status of " +
-                                       systems.url(fhir::partnership::referral_status));
-                    break;
-                }
+        for (const fhir::TaskCoding& coding : task.business_status)
+            if (systems.is(coding.system, fhir::partnership::referral_status)) {
+                decision = model::parse_code<model::ReferralStatus>(coding.code);
+                if (!decision)
+                    return invalid("Task.businessStatus '" + coding.code + "' is not a referral status of " +
+                                   systems.url(fhir::partnership::referral_status));
+                break;
+            }
         // Both must tell one story: a rejected Task cannot be "accepted".
         if (decision && fhir::uk_core::task_status(*decision) != status && *from_status != *decision)
             return invalid("Task.status '" + std::string(status) + "' does not fit businessStatus '" +
@@ -153,31 +148,18 @@ std::optional<http::Response> parse_task(const rapidjson::Value& task, StatusUpd
     if (update.status.empty())
         return invalid("a partner cannot set a referral to '" + std::string(model::to_string(*decision)) + "'");
 
-    if (const rapidjson::Value* reason = object_member(task, "statusReason")) {
-        update.reason = std::string(text_member(*reason, "text"));
-        const auto codings = reason->FindMember("coding");
-        if (update.reason.empty() && codings != reason->MemberEnd() && codings->value.IsArray() &&
-            !codings->value.Empty()) {
-            const auto& first = codings->value[0];
-            update.reason = std::string(!text_member(first, "display").empty() ? text_member(first, "display")
-                                                                                : text_member(first, "code"));
-        }
+    update.reason = task.status_reason_text;
+    if (update.reason.empty() && !task.status_reason.empty()) {
+        const fhir::TaskCoding& first = task.status_reason.front();
+        update.reason = !first.display.empty() ? first.display : first.code;
     }
-    if (const rapidjson::Value* owner = object_member(task, "owner")) {
-        constexpr std::string_view service_type = "HealthcareService/";
-        const std::string_view reference = text_member(*owner, "reference");
-        if (reference.starts_with(service_type)) update.service = std::string(reference.substr(service_type.size()));
-    }
-    if (const rapidjson::Value* focus = object_member(task, "focus")) {
-        const std::string_view reference = text_member(*focus, "reference");
-        update.focus_message_id = service_request_id(reference);
-        if (!reference.empty() && update.focus_message_id.empty())
-            return invalid("Task.focus is a reference to ServiceRequest/{id}, the id the gateway gave the referral");
-    }
-    if (const rapidjson::Value* subject = object_member(task, "for"))
-        if (const rapidjson::Value* identifier = object_member(*subject, "identifier"))
-            if (text_member(*identifier, "system") == fhir::uk_core::nhs_number_system)
-                update.for_nhs_number = std::string(text_member(*identifier, "value"));
+    constexpr std::string_view service_type = "HealthcareService/";
+    if (task.owner_reference.starts_with(service_type))
+        update.service = task.owner_reference.substr(service_type.size());
+    update.focus_message_id = service_request_id(task.focus_reference);
+    if (!task.focus_reference.empty() && update.focus_message_id.empty())
+        return invalid("Task.focus is a reference to ServiceRequest/{id}, the id the gateway gave the referral");
+    if (task.for_system == fhir::uk_core::nhs_number_system) update.for_nhs_number = task.for_value;
     return std::nullopt;
 }
 
@@ -192,7 +174,16 @@ std::optional<http::Response> parse_update(const std::string& body, const config
     if (doc.HasMember("resourceType") || task_only) {
         if (text_member(doc, "resourceType") != "Task")
             return outcome_response(422, "error", "invalid", "a referral's status is posted as a FHIR Task");
-        if (auto bad = parse_task(doc, update)) return bad;
+        // Decoded leniently, as the other FHIR endpoints read: an element the
+        // gateway does not read is a warning, kept in update.issues.
+        const std::optional<fhir::DecodedTask> task = fhir::decode_task(body, codec::DecodeOptions{}, update.issues);
+        // The body parsed above, so a refusal here is a limit (depth, string
+        // length) or bad UTF-8: the decoder's fatal issue says which.
+        if (!task)
+            return outcome_response(400, "error", "invalid",
+                                    update.issues.issues().empty() ? std::string("the body is not a FHIR Task")
+                                                                   : update.issues.issues().front().message);
+        if (auto bad = task_update(*task, update)) return bad;
         update.task_json = body;
     } else {
         const auto text = [&](const char* name, std::string& out) {
