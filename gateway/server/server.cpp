@@ -98,7 +98,10 @@ std::unique_ptr<store::Store> open_configured_store(const config::Store& cfg, co
         message = "a PostgreSQL store needs a data directory for this instance's own files (--data DIR)";
         return nullptr;
     }
-    std::filesystem::create_directories(cfg.sqlite_directory, error);
+    if (std::filesystem::create_directories(cfg.sqlite_directory, error); error) {
+        message = "cannot create the data directory " + cfg.sqlite_directory + ": " + error.message();
+        return nullptr;
+    }
     store::PostgresqlOptions options;
     options.url = cfg.postgresql_url;
     options.audit_signing_key = (std::filesystem::path(cfg.sqlite_directory) / audit::signing_key_file).string();
@@ -124,11 +127,24 @@ public:
             return false;
         }
         const auto incoming = std::filesystem::path(cfg.store.sqlite_directory) / "incoming";
+        // Care-notes exports stream here; without it no export could be taken, so the gateway does not start.
         std::error_code fs_error;
-        std::filesystem::create_directories(incoming, fs_error);
+        if (std::filesystem::create_directories(incoming, fs_error); fs_error) {
+            error = "cannot create " + incoming.string() + ": " + fs_error.message();
+            return false;
+        }
         // Exports half-received when the gateway last stopped were never acknowledged.
-        for (const auto& stale : std::filesystem::directory_iterator(incoming, fs_error))
-            std::filesystem::remove(stale.path(), fs_error);
+        for (const auto& stale : std::filesystem::directory_iterator(incoming, fs_error)) {
+            std::error_code removed;
+            if (!std::filesystem::remove(stale.path(), removed) && removed) {
+                error = "cannot remove the half-received export " + stale.path().string() + ": " + removed.message();
+                return false;
+            }
+        }
+        if (fs_error) {
+            error = "cannot read " + incoming.string() + ": " + fs_error.message();
+            return false;
+        }
 
         if (cfg.listener.tls.enabled) {
             tls_ = make_tls_context(cfg.listener.tls, error);
