@@ -91,7 +91,9 @@ protected:
         for (; n < 200; ++n) {
             const Attempt a = attempt(n, request);
             if (a.answered && a.status == expected_status) break;
-            if (a.answered) EXPECT_GE(a.status, 400u) << "fail point " << n;
+            if (a.answered) {
+                EXPECT_GE(a.status, 400u) << "fail point " << n;
+            }
         }
         EXPECT_LT(n, 200u) << "the request never went through";
         EXPECT_GT(n, 0u) << "the first operation's failure must stop the request";
