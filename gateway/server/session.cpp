@@ -252,6 +252,8 @@ protected:
 
     void on_read_body_some(beast::error_code ec, std::size_t n) {
         body_received_ += n;
+        // The window may have cut the body just as this read completed, with no read left to cancel.
+        if (body_too_slow_) return on_read_body(net::error::operation_aborted, body_received_);
         if (ec || body_done()) {
             body_rate_timer_.reset();  // a body that is whole (or failed) is not timed any more
             return on_read_body(ec, body_received_);
