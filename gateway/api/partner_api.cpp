@@ -132,6 +132,18 @@ void commit_then(store::Store& store, store::WriteSet writes,
     store.commit(std::move(writes), [then = std::move(then)](store::CommitResult result) { then(result); });
 }
 
+// One page of `query` and whether another follows it: one item more than the
+// page is asked for, so no second query is needed to say so.
+std::vector<store::OutboxItem> read_page(const PartnerApi& api, store::OutboxQuery query, bool& more,
+                                         std::error_code& error) {
+    const std::size_t wanted = query.limit;
+    query.limit = wanted + 1;
+    auto items = api.store.find_outbox_items(query, error);
+    more = items.size() > wanted;
+    if (more) items.resize(wanted);
+    return items;
+}
+
 }  // namespace
 
 std::vector<Endpoint> partner_endpoints(std::function<PartnerApi()> api) {
@@ -185,13 +197,10 @@ void list_inbox(const http::Request& request, const http::Principal& principal, 
     store::OutboxQuery query;
     query.recipient = own->id;
     if (auto bad = page_of(request, query)) return reply(std::move(*bad));
-    const std::size_t wanted = query.limit;
-    query.limit = wanted + 1;  // one more says whether a next page exists
     std::error_code error;
-    auto items = api.store.find_outbox_items(query, error);
+    bool more = false;
+    auto items = read_page(api, query, more, error);
     if (error) return reply(store_unavailable());
-    const bool more = items.size() > wanted;
-    if (more) items.resize(wanted);
 
     rapidjson::StringBuffer buffer;
     JsonWriter w(buffer);
@@ -279,15 +288,12 @@ void list_dead_letters(const http::Request& request, const http::Principal& prin
         query.recipient = o ? o->id : std::string(*recipient);  // a removed organisation's letters stay listable
     }
     if (auto bad = page_of(request, query)) return reply(std::move(*bad));
-    const std::size_t wanted = query.limit;
-    query.limit = wanted + 1;
     std::error_code error;
     const std::uint64_t count = api.store.count_outbox_items(query, error);
     if (error) return reply(store_unavailable());
-    auto items = api.store.find_outbox_items(query, error);
+    bool more = false;
+    auto items = read_page(api, query, more, error);
     if (error) return reply(store_unavailable());
-    const bool more = items.size() > wanted;
-    if (more) items.resize(wanted);
 
     rapidjson::StringBuffer buffer;
     JsonWriter w(buffer);
