@@ -10,7 +10,10 @@
 //
 // Security: the bytes reach libxml2 through our read callback, which scans
 // the prolog and refuses a DOCTYPE before the parser sees it, so no DTD,
-// entity declaration or external reference is ever parsed. The parser runs
+// entity declaration or external reference is ever parsed; and screens every
+// byte (codec/xml_screen.hpp) so that depth, attributes per element, name,
+// value and text sizes and elements per client are capped before libxml2
+// spends anything on them. The parser runs
 // without NOENT/DTDLOAD/DTDATTR/HUGE and with NONET.
 
 #include <fcntl.h>
@@ -32,6 +35,7 @@
 #include "carenotes/export_format.hpp"
 #include "carenotes/node_path.hpp"
 #include "codec/embedded_schemas.hpp"
+#include "codec/xml_screen.hpp"
 
 namespace carebridge::carenotes {
 namespace {
@@ -116,6 +120,24 @@ private:
     unsigned tail_ = 0;
 };
 
+// What the screen checks on the raw bytes: what costs libxml2 more than the
+// bytes themselves (attributes per element, long names) and the elements of
+// one client. Depth, value and text sizes cost no more than their bytes; they
+// are checked on each client's tree (within_limits), where the path is exact,
+// so the screen only keeps them within one client's bytes.
+codec::XmlScreenLimits screen_limits(const codec::StreamLimits& limits) {
+    codec::XmlScreenLimits screen;
+    screen.max_depth = static_cast<std::size_t>(-1);
+    screen.max_attributes_per_element = limits.max_attributes_per_element;
+    screen.max_name_bytes = limits.max_name_bytes;
+    screen.max_attribute_bytes = static_cast<std::size_t>(-1);  // within max_client_bytes (read_into)
+    screen.max_text_bytes = static_cast<std::size_t>(-1);
+    screen.max_elements = limits.max_client_elements;
+    screen.counted_subtree_depth = 2;  // the root's children: each <Client>
+    screen.subtree_name = "one client";
+    return screen;
+}
+
 struct ParseError {
     int code = 0;
     int line = 0;
@@ -147,7 +169,7 @@ std::shared_ptr<xmlSchema> compile_schema(std::string_view xsd, std::string& err
 
 class StreamingExportReader final : public ExportReader {
 public:
-    StreamingExportReader(const ReaderOptions& options) : options_(options) {}
+    StreamingExportReader(const ReaderOptions& options) : options_(options), screen_(screen_limits(options.limits)) {}
 
     ~StreamingExportReader() override {
         if (reader_) xmlFreeTextReader(reader_);
@@ -331,6 +353,7 @@ private:
             if (verdict == PrologScanner::Verdict::doctype || verdict == PrologScanner::Verdict::unsupported_encoding)
                 return -1;  // the parser never sees these bytes
         }
+        if (screen_.feed(buffer, n) != codec::XmlScreen::Breach::none) return -1;  // nor these
         // Bounds the DOM of one client while it is being built, not only after.
         if (in_client_ && delivered_ + n > client_start_ + options_.limits.max_client_bytes + read_ahead_slack) {
             over_client_limit_ = true;
@@ -407,7 +430,7 @@ private:
     }
 
     bool stopped() const {
-        return parse_error_ || over_client_limit_ || !io_error_.empty() ||
+        return parse_error_ || over_client_limit_ || !io_error_.empty() || screen_.breach() != codec::XmlScreen::Breach::none ||
                prolog_.verdict() == PrologScanner::Verdict::doctype ||
                prolog_.verdict() == PrologScanner::Verdict::unsupported_encoding;
     }
@@ -419,6 +442,12 @@ private:
                        "DOCTYPE is not allowed in a care-notes export (no DTDs or entities are read)");
         } else if (prolog_.verdict() == PrologScanner::Verdict::unsupported_encoding) {
             sink.fatal(IssueType::structure, "", "care-notes exports must be UTF-8");
+        } else if (screen_.breach() != codec::XmlScreen::Breach::none) {
+            // The screen runs ahead of the reader: it names the client itself.
+            const std::string at = screen_.subtrees() > 0 ? std::string(export_root) + "." + std::string(export_client) +
+                                                                "[" + std::to_string(screen_.subtrees() - 1) + "]"
+                                                          : std::string(export_root);
+            sink.fatal(IssueType::too_long, at, line_prefix(static_cast<long>(screen_.line())) + screen_.message());
         } else if (over_client_limit_) {
             sink.fatal(IssueType::too_long, path.empty() ? client_path() : path,
                        "client is larger than max_client_bytes (" + std::to_string(options_.limits.max_client_bytes) +
@@ -586,6 +615,7 @@ private:
     bool from_fd_ = false;
     std::size_t delivered_ = 0;
     PrologScanner prolog_;
+    codec::XmlScreen screen_;
     std::string io_error_;
 
     // where we are

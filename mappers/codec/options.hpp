@@ -27,7 +27,12 @@ struct DecodeOptions {
 struct StreamLimits {
     std::size_t max_client_bytes = 8u << 20;  // one client's subtree, serialised
     std::size_t max_depth = 32;               // the XSD nests 6 deep
-    std::size_t max_string_bytes = 1u << 20;
+    std::size_t max_string_bytes = 1u << 20;  // one attribute value or text
+    // Checked on the raw bytes before libxml2 parses them (codec/xml_screen.hpp):
+    // libxml2's duplicate-attribute check grows with the square of the count.
+    std::size_t max_attributes_per_element = 64;  // the XSD's elements have at most 4
+    std::size_t max_name_bytes = 256;             // element and attribute names
+    std::size_t max_client_elements = 100'000;    // elements in one <Client>
 };
 
 }  // namespace carebridge::codec

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 
 #include "carenotes/carenotes_codec.hpp"
 #include "export_builder.hpp"
@@ -224,6 +225,63 @@ TEST(CarenotesReaderNegative, OversizedClientIsFatalTooLong) {
     EXPECT_EQ(first_issue(o).type, IssueType::too_long) << summary(o);
     EXPECT_EQ(first_issue(o).path, "CareNotesExport.Client[1]");
     EXPECT_NE(first_issue(o).message.find("max_client_bytes"), std::string::npos);
+}
+
+// Issue 15 item 3: what makes libxml2 slow is refused on the bytes, before it parses them.
+TEST(CarenotesReaderNegative, HundredThousandAttributesAreRefusedBeforeParsing) {
+    ClientParts parts;
+    std::string team = "<Team ods=\"DBF01\"";
+    for (int i = 0; i < 100'000; ++i) team += " a" + std::to_string(i) + "=\"1\"";
+    parts.referral_extra = team + "/>";
+    const auto started = std::chrono::steady_clock::now();
+    const auto o = first_problem(testing::carenotes_export_of(parts));
+    const auto took = std::chrono::steady_clock::now() - started;
+    EXPECT_EQ(o.step, Step::fatal);
+    EXPECT_EQ(first_issue(o).type, IssueType::too_long) << summary(o);
+    EXPECT_EQ(first_issue(o).path, "CareNotesExport.Client[0]") << summary(o);
+    EXPECT_NE(first_issue(o).message.find("max_xml_attributes_per_element (64)"), std::string::npos) << summary(o);
+    // Measured, not asserted (performance belongs to bench/): libxml2 alone took 16 s on this input.
+    std::printf("100,000 attributes refused in %lld ms\n",
+                static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()));
+}
+
+TEST(CarenotesReaderNegative, AttributesUpToTheCapAreRead) {
+    ReaderOptions options;
+    options.limits.max_attributes_per_element = 2;
+    ClientParts parts;
+    parts.referral_extra = "<Team ods=\"DBF01\" name=\"x\" extra=\"y\"/>";
+    const auto over = first_problem(testing::carenotes_export_of(parts), options);
+    EXPECT_EQ(over.step, Step::fatal);
+    EXPECT_NE(first_issue(over).message.find("max_xml_attributes_per_element (2)"), std::string::npos) << summary(over);
+    const auto at = first_problem(testing::carenotes_export_of({}), options);
+    EXPECT_EQ(at.step, Step::end) << summary(at);
+}
+
+TEST(CarenotesReaderNegative, LongNamesAreRefusedBeforeParsing) {
+    ClientParts parts;
+    parts.referral_extra = "<" + std::string(300, 'N') + "/>";
+    const auto o = first_problem(testing::carenotes_export_of(parts));
+    EXPECT_EQ(o.step, Step::fatal);
+    EXPECT_NE(first_issue(o).message.find("max_xml_name_bytes (256)"), std::string::npos) << summary(o);
+}
+
+TEST(CarenotesReaderNegative, ElementsPerClientAreCappedClientByClient) {
+    ReaderOptions options;
+    options.limits.max_client_elements = 400;
+    // Many small clients pass however many elements the export holds in all.
+    std::string clients;
+    for (int i = 0; i < 30; ++i) clients += testing::carenotes_client(i, {});
+    const auto many = first_problem(testing::carenotes_export(clients), options);
+    EXPECT_EQ(many.step, Step::end) << summary(many);
+    ClientParts big;
+    for (int i = 0; i < 500; ++i) big.referral_extra += "<x/>";
+    const auto o = first_problem(testing::carenotes_export(testing::carenotes_client(0, {}) +
+                                                           testing::carenotes_client(1, big)),
+                                 options);
+    EXPECT_EQ(o.step, Step::fatal);
+    EXPECT_NE(first_issue(o).message.find("one client holds more than max_xml_elements (400)"), std::string::npos)
+        << summary(o);
+    EXPECT_EQ(first_issue(o).path, "CareNotesExport.Client[1]") << summary(o);
 }
 
 // ---- XSD and code rules inside a client: rejected, reading goes on
