@@ -85,6 +85,7 @@ void Pipeline::intake(http::Request request, const Screened& screened, Reply rep
     wanted.format = screened.route == http::RouteId::referral_post ? Format::referral : Format::fhir;
     if (screened.route == http::RouteId::fhir_resource) wanted.expected_type = screened.parameter;
     wanted.require_referral = screened.route != http::RouteId::fhir_resource;
+    wanted.options.limits = config->limits.decode;
     wanted.options.limits.max_document_bytes = config->limits.max_json_body_bytes;
     intake::Decoded decoded = intake::decode_document(request.body, wanted);
     switch (decoded.status) {
@@ -226,7 +227,7 @@ std::string render_export_summary(const intake::ExportSummary& s) {
 void Pipeline::intake_export(http::Request request, const Screened& screened, Reply reply) {
     auto job = [this, request = std::move(request), principal = screened.principal, reply]() mutable {
         issues::IssueSink opened;
-        auto stream = intake::ExportStream::open_file(request.body_file, opened);
+        auto stream = intake::ExportStream::open_file(request.body_file, config()->limits.exports, opened);
         if (!stream) {
             // The session wrote this file whole; failing to open it is the gateway's fault, not the sender's.
             http::Response r = reject(http::Rejection::upload_io, 503, "transient",

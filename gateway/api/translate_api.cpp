@@ -15,7 +15,9 @@ http::Response Pipeline::translate(const http::Request& request) {
     translation::TranslateRequest t;
     t.from = *translation::parse_format(query_value(request.target, "from").value_or(""));
     t.to = *translation::parse_format(query_value(request.target, "to").value_or(""));
+    t.decode.limits = config()->limits.decode;
     t.decode.limits.max_document_bytes = config()->limits.max_json_body_bytes;
+    t.stream_limits = config()->limits.exports;
     t.pretty = false;
     issues::IssueSink sink;
     http::Response r;

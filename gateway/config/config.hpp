@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "codec/options.hpp"
 #include "model/codes.hpp"
 #include "model/record.hpp"
 #include "translation/format.hpp"
@@ -184,6 +185,10 @@ struct Limits {
     double rate_per_second = 200;  // per client, token bucket
     double burst = 400;
     std::chrono::milliseconds drain_timeout{30'000};  // SIGTERM waits this long for in-flight requests
+    // What a decoder takes from one document; max_document_bytes follows max_json_body_bytes.
+    codec::Limits decode;
+    // What the care-notes reader takes from one client of an export.
+    codec::StreamLimits exports;
 };
 
 struct Store {
@@ -204,7 +209,8 @@ struct Store {
 struct Config {
     std::string source_file;  // where it was loaded from, for SIGHUP
     Listener listener;
-    unsigned threads = 0;  // 0: one per core
+    unsigned threads = 0;       // socket threads; 0: one per core
+    unsigned work_threads = 0;  // decoding requests with a body; 0: one per core
     // Days payloads are kept before the gateway empties them (audited); 0: indefinitely.
     unsigned payload_retention_days = 0;
     Limits limits;

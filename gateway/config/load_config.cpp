@@ -232,6 +232,7 @@ public:
     std::optional<std::string> read(Config& config) {
         if (auto e = listener(config.listener)) return e;
         config.threads = static_cast<unsigned>(integer_or(root_, "threads", config.threads));
+        config.work_threads = static_cast<unsigned>(integer_or(root_, "work_threads", config.work_threads));
         config.payload_retention_days =
             static_cast<unsigned>(integer_or(root_, "payload_retention_days", config.payload_retention_days));
         if (const Value* l = member(root_, "limits")) limits(*l, config.limits);
@@ -305,6 +306,15 @@ private:
         out.rate_per_second = number_or(l, "rate_per_second", out.rate_per_second);
         out.burst = number_or(l, "burst", out.burst);
         out.drain_timeout = milliseconds(integer_or(l, "drain_timeout_ms", out.drain_timeout.count()));
+        out.decode.max_depth = integer_or(l, "max_json_depth", out.decode.max_depth);
+        out.decode.max_string_bytes = integer_or(l, "max_string_bytes", out.decode.max_string_bytes);
+        out.exports.max_client_bytes = integer_or(l, "max_export_client_bytes", out.exports.max_client_bytes);
+        out.exports.max_depth = integer_or(l, "max_export_depth", out.exports.max_depth);
+        out.exports.max_string_bytes = out.decode.max_string_bytes;
+        out.exports.max_attributes_per_element =
+            integer_or(l, "max_xml_attributes_per_element", out.exports.max_attributes_per_element);
+        out.exports.max_name_bytes = integer_or(l, "max_xml_name_bytes", out.exports.max_name_bytes);
+        out.exports.max_client_elements = integer_or(l, "max_export_client_elements", out.exports.max_client_elements);
     }
 
     std::optional<std::string> store(std::string_view url, Store& out) {

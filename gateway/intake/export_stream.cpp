@@ -3,7 +3,14 @@
 namespace carebridge::gateway::intake {
 
 std::unique_ptr<ExportStream> ExportStream::open_file(const std::string& path, issues::IssueSink& issues) {
-    auto reader = carenotes::ExportReader::open_file(path, carenotes::ReaderOptions{}, issues);
+    return open_file(path, codec::StreamLimits{}, issues);
+}
+
+std::unique_ptr<ExportStream> ExportStream::open_file(const std::string& path, const codec::StreamLimits& limits,
+                                                      issues::IssueSink& issues) {
+    carenotes::ReaderOptions options;
+    options.limits = limits;
+    auto reader = carenotes::ExportReader::open_file(path, options, issues);
     if (!reader) return nullptr;
     return std::unique_ptr<ExportStream>(new ExportStream(std::move(reader)));
 }

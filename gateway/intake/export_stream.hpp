@@ -7,6 +7,7 @@
 #include <string>
 
 #include "carenotes/carenotes_codec.hpp"
+#include "codec/options.hpp"
 #include "issues/issue.hpp"
 #include "model/record.hpp"
 
@@ -31,6 +32,8 @@ public:
 
     // nullptr with a fatal issue in `issues` when the file cannot be opened or is not an export.
     static std::unique_ptr<ExportStream> open_file(const std::string& path, issues::IssueSink& issues);
+    static std::unique_ptr<ExportStream> open_file(const std::string& path, const codec::StreamLimits& limits,
+                                                   issues::IssueSink& issues);
     // `xml` is read in place and must outlive the stream.
     static std::unique_ptr<ExportStream> open_memory(std::string_view xml, issues::IssueSink& issues);
 

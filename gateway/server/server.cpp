@@ -8,6 +8,7 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <algorithm>
 #include <atomic>
 #include <csignal>
@@ -167,6 +168,10 @@ public:
         sessions_.emplace(*pipeline_, metrics_);
         sessions_->incoming_directory = incoming;
         sessions_->access_log = options_.access_log;
+        const unsigned work_threads =
+            cfg.work_threads > 0 ? cfg.work_threads : std::max(1u, std::thread::hardware_concurrency());
+        work_.emplace(work_threads);
+        sessions_->work = &*work_;
 
         boost::system::error_code ec;
         const auto address = net::ip::make_address(cfg.listener.host, ec);
@@ -211,6 +216,7 @@ public:
         for (unsigned i = 1; i < threads; ++i) pool.emplace_back([this] { io_.run(); });
         io_.run();
         for (auto& t : pool) t.join();
+        work_->join();  // the drain saw every request answered; nothing is left to decode
         // Attempts in flight stay pending in the outbox; the next start resumes them.
         delivery_->stop();
         // The log as it stands at the stop is signed, so nothing appended
@@ -402,6 +408,8 @@ private:
     std::optional<delivery::DeliveryWorker> delivery_;
     std::optional<SessionContext> sessions_;
     net::io_context io_;
+    // After io_, so it is destroyed first: a job it still holds holds a session on io_.
+    std::optional<net::thread_pool> work_;
     std::mutex tls_mutex_;  // reload() may run on any thread; accepts read tls_
     std::shared_ptr<net::ssl::context> tls_;  // null: plain HTTP
     tcp::acceptor acceptor_;

@@ -336,10 +336,23 @@ protected:
         } else {
             request_.body = std::move(string_parser_->get().body());
         }
-        // The pipeline may answer from the store's thread; come back to this strand to write.
+        // Decoding a body runs on the work pool; a body-less request (health,
+        // reads) is answered here. Either may answer from the store's thread.
+        if (context_.work && (!request_.body.empty() || !request_.body_file.empty())) {
+            net::post(*context_.work, [self = derived().shared_from_this()]() mutable {
+                auto session = std::move(self);
+                session->hand_to_pipeline();
+            });
+            return;
+        }
+        hand_to_pipeline();
+    }
+
+    void hand_to_pipeline() {
+        // The pipeline may answer from another thread; come back to this strand to write.
         context_.pipeline.handle(std::move(request_), screened_,
                                  [self = derived().shared_from_this()](http::Response response) mutable {
-                                     // The store's thread lets go of the session here, so its last
+                                     // The other thread lets go of the session here, so its last
                                      // reference is dropped (and the session destroyed) on its own executor.
                                      auto session = std::move(self);
                                      auto executor = session->derived().stream().get_executor();

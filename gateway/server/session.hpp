@@ -10,6 +10,7 @@
 #include <string>
 
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
 #include "api/pipeline.hpp"
@@ -22,6 +23,11 @@ struct SessionContext {
     http::Metrics& metrics;
     std::filesystem::path incoming_directory;  // care-notes exports are streamed here
     bool access_log = true;
+    // Requests with a body are decoded, planned and answered here, off the
+    // threads that read and write sockets, so a document that is slow to
+    // parse never keeps /healthz or another client waiting. Null: in the
+    // session's own thread (the test stream).
+    boost::asio::thread_pool* work = nullptr;
     std::atomic<long> in_flight{0};            // requests between header read and response written
     std::atomic<std::uint64_t> next_upload{0};
 

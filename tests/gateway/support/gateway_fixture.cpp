@@ -44,7 +44,8 @@ std::string gateway_config_text(const TestPki& pki, const std::string& store_dir
     "tls": { "certificate": "SERVER_CERT", "private_key": "SERVER_KEY",
              "client_ca": "CA_CERT", "client_certificates": "optional" }
   },
-  "threads": 2,
+  "threads": THREADS_SOCKET,
+  "work_threads": THREADS_WORK,
   "limits": {
     "max_header_bytes": 8192,
     "max_json_body_bytes": MAX_JSON,
@@ -56,7 +57,7 @@ std::string gateway_config_text(const TestPki& pki, const std::string& store_dir
     "drain_timeout_ms": DRAIN_TIMEOUT,
     "max_connections": MAX_CONNECTIONS,
     "rate_per_second": 100000,
-    "burst": 100000
+    "burst": 100000MORE_LIMITS
   },
   "store": "sqlite:STORE_DIR",
   "organisations": {
@@ -98,6 +99,9 @@ std::string gateway_config_text(const TestPki& pki, const std::string& store_dir
     put("BODY_RATE_WINDOW", std::to_string(limits.body_rate_window_ms));
     put("DRAIN_TIMEOUT", std::to_string(limits.drain_timeout_ms));
     put("MAX_CONNECTIONS", std::to_string(limits.max_connections));
+    put("THREADS_SOCKET", std::to_string(limits.threads));
+    put("THREADS_WORK", std::to_string(limits.work_threads));
+    put("MORE_LIMITS", limits.more_limits);
     put("STORE_DIR", store_dir);
     put("THROTTLED_HASH", gateway::config::sha256_hex("test-throttled"));
     put("TRUST_SUBJECT", std::string(trust_subject));

@@ -27,6 +27,10 @@ struct GatewayLimits {
     int body_rate_window_ms = 30000;
     int drain_timeout_ms = 10000;
     std::size_t max_connections = 1000;
+    int threads = 2;       // socket threads
+    int work_threads = 2;  // decoding requests with a body
+    // More "limits" members, comma-led: `, "max_xml_attributes_per_element": 100000`.
+    std::string more_limits;
 };
 
 // The config text: TLS from `pki`, store in `store_dir`. `extra_clients` is
