@@ -323,7 +323,7 @@ TEST(Load, KeepsAbsolutePathsAsTheyAre) {
 
 TEST(Refuse, AnUnknownTopLevelKey) {
     EXPECT_EQ(refusal(config_text(R"({"plain_http": true})", R"("listners": [])")),
-              "listners: unknown key (expected one of schema, listener, threads, payload_retention_days, limits, store, "
+              "listners: unknown key (expected one of schema, listener, threads, work_threads, payload_retention_days, limits, store, "
               "outbox_lease_seconds, organisations, "
               "clients, certificate_clients, policy_version, routing_rules, agreements, minimisation_profiles, "
               "escalation, glossary)");
