@@ -130,12 +130,27 @@ private:
             sink_.warning(IssueType::informational, path, std::move(message));
     }
 
+    // STU3 spelt HL7's own code systems http://hl7.org/fhir/v3/X and
+    // http://hl7.org/fhir/v2/NNNN; R4 moved them under terminology.hl7.org.
+    Value system(std::string_view s) {
+        constexpr std::string_view v3 = "http://hl7.org/fhir/v3/";
+        constexpr std::string_view v2 = "http://hl7.org/fhir/v2/";
+        for (auto [stu3, r4] : {std::pair{v3, std::string_view("http://terminology.hl7.org/CodeSystem/v3-")},
+                                std::pair{v2, std::string_view("http://terminology.hl7.org/CodeSystem/v2-")}})
+            if (s.starts_with(stu3) && s.size() > stu3.size()) {
+                std::string out(r4);
+                out += s.substr(stu3.size());
+                return string(out);
+            }
+        return string(renamed(renamed_systems, s));
+    }
+
     Value string(std::string_view s) { return Value(s.data(), static_cast<rapidjson::SizeType>(s.size()), alloc_); }
 
     // A deep copy that respells the STU3-era systems and extension URLs.
     Value copy(const Value& v, std::string_view member = {}) {
         if (v.IsString()) {
-            if (member == "system") return string(renamed(renamed_systems, view(v)));
+            if (member == "system") return system(view(v));
             if (member == "url") return string(renamed(renamed_extensions, view(v)));
             return string(view(v));
         }
@@ -193,13 +208,15 @@ private:
             r4 = referral_request(resource, stu3_path, r4_path);
         else if (type == "MessageHeader")
             r4 = message_header(resource);
+        else if (type == "Consent")
+            r4 = consent(resource, stu3_path, r4_path);
         else if (type.empty() || is_read_from_stu3(type))
             r4 = resource_copy(resource, stu3_path);
         else {
             not_carried(stu3_path, "an STU3 " + std::string(type) +
-                                       " is not read; from STU3 the gateway reads a ReferralRequest and the Patient, "
-                                       "Practitioner, PractitionerRole, Organization, HealthcareService and Location "
-                                       "it names");
+                                       " is not read; from STU3 the gateway reads a ReferralRequest, its Consent "
+                                       "and the Patient, Practitioner, PractitionerRole, Organization, "
+                                       "HealthcareService and Location they name");
             return;
         }
         Value entry(rapidjson::kObjectType);
@@ -257,6 +274,46 @@ private:
             if (name == "timestamp" || name == "receiver") continue;
             out.AddMember(string(name == "event" ? std::string_view("eventCoding") : name), copy(m.value, name),
                           alloc_);
+        }
+        return out;
+    }
+
+    // STU3 Consent keeps at its top level what R4 puts in `provision`.
+    Value consent(const Value& c, const std::string& stu3, const std::string& r4) {
+        Value out(rapidjson::kObjectType);
+        Value provision(rapidjson::kObjectType);
+        for (const auto& m : c.GetObject()) {
+            const std::string_view name = view(m.name);
+            const std::string path = child(stu3, name);
+            std::string_view in_provision;
+            if (name == "period" || name == "actor" || name == "purpose" || name == "action" ||
+                name == "securityLabel" || name == "dataPeriod" || name == "data")
+                in_provision = name;
+            else if (name == "except")
+                in_provision = "provision";
+            if (!in_provision.empty()) {
+                out_.paths.add(child(child(r4, "provision"), in_provision), path);
+                provision.AddMember(string(in_provision), copy(m.value, name), alloc_);
+            } else if (name == "contained") {
+                report_contained(m.value, path);
+            } else if (name == "consentingParty") {
+                out_.paths.add(child(r4, "performer"), path);
+                out.AddMember("performer", copy(m.value), alloc_);
+            } else if (name == "identifier" && m.value.IsObject()) {
+                out_.paths.add(at(child(r4, "identifier"), 0), path);
+                Value ids(rapidjson::kArrayType);
+                ids.PushBack(copy(m.value), alloc_);
+                out.AddMember("identifier", ids, alloc_);
+            } else if (name == "policyRule") {
+                not_carried(path, "the record keeps the consent's scope and purposes, not the policy it follows");
+            } else {
+                out.AddMember(string(name), copy(m.value, name), alloc_);
+            }
+        }
+        if (provision.MemberCount() > 0) {
+            // STU3 lists what is permitted, with exceptions; R4 says so with a permit provision.
+            provision.AddMember("type", "permit", alloc_);
+            out.AddMember("provision", provision, alloc_);
         }
         return out;
     }

@@ -1,7 +1,7 @@
 #pragma once
 // STU3 → R4, element by element, for the resources the gateway reads from
 // STU3 (see MAPPING.md): ReferralRequest → ServiceRequest, Patient,
-// Practitioner, PractitionerRole, Organization, HealthcareService, Location
+// Consent, Practitioner, PractitionerRole, Organization, HealthcareService, Location
 // and a message's MessageHeader. The R4 document is always a Bundle (a bare
 // STU3 resource becomes its first entry), because two STU3 shapes need
 // resources of their own in R4: a subject known only by NHS number becomes a
