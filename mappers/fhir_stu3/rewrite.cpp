@@ -42,11 +42,14 @@ std::string_view renamed(const std::array<std::pair<std::string_view, std::strin
     return name;
 }
 
-// STU3 ReferralRequest.status → R4 ServiceRequest.status; the rest are spelt alike.
+// STU3 ReferralRequest.status → R4 ServiceRequest.status; the rest are spelt
+// alike. Empty for a code STU3 does not have (R4's on-hold and revoked among them).
 std::string_view r4_status(std::string_view status) {
     if (status == "suspended") return "on-hold";
     if (status == "cancelled") return "revoked";
-    return status;
+    for (std::string_view same : {"draft", "active", "completed", "entered-in-error", "unknown"})
+        if (status == same) return status;
+    return {};
 }
 
 // e-RS priority codes → R4 request priority. A two-week-wait referral (suspected
@@ -351,7 +354,12 @@ private:
                     extensions.PushBack(copy(ext), alloc_);
                 }
             } else if (name == "status" && v.IsString()) {
-                out.AddMember("status", string(r4_status(view(v))), alloc_);
+                const std::string_view status = r4_status(view(v));
+                if (status.empty())
+                    sink_.error(IssueType::value, path,
+                                "'" + std::string(view(v)) + "' is not an STU3 ReferralRequest status");
+                // Refused above; "unknown" keeps the R4 decoder from also calling it missing.
+                out.AddMember("status", string(status.empty() ? std::string_view("unknown") : status), alloc_);
             } else if (name == "priority") {
                 has_priority = true;
                 out.AddMember("priority", copy(v), alloc_);
