@@ -11,6 +11,7 @@
 #include <rapidjson/writer.h>
 
 #include "audit/detail.hpp"
+#include "http/negotiation.hpp"
 #include "http/outcome.hpp"
 #include "intake/commit.hpp"
 #include "intake/decode.hpp"
@@ -82,7 +83,10 @@ void Pipeline::intake(http::Request request, const Screened& screened, Reply rep
     const auto config = this->config();
     const intake::Actor actor = intake::actor_of(screened.principal, *config, "submitter");
     intake::DecodeRequest wanted;
-    wanted.format = screened.route == http::RouteId::referral_post ? Format::referral : Format::fhir;
+    wanted.format = screened.route == http::RouteId::referral_post ? Format::referral
+                    : http::format_of_content_type(request.content_type, Format::fhir) == Format::fhir_stu3
+                        ? Format::fhir_stu3
+                        : Format::fhir;
     if (screened.route == http::RouteId::fhir_resource) wanted.expected_type = screened.parameter;
     wanted.require_referral = screened.route != http::RouteId::fhir_resource;
     wanted.options.limits = config->limits.decode;
@@ -108,7 +112,7 @@ void Pipeline::intake(http::Request request, const Screened& screened, Reply rep
     }
 
     // The sender's own name for this message makes a resend recognisable.
-    intake::Arrival arrival{screened.principal, wanted.format, request.content_type,
+    intake::Arrival arrival{screened.principal, decoded.format, request.content_type,
                             request.idempotency_key.empty() ? decoded.sender_key : request.idempotency_key};
     intake::IntakePlan plan = intake::plan_intake(*decoded.record, std::move(request.body), decoded.issues, arrival,
                                                   {config, this->directory()}, std::chrono::system_clock::now());

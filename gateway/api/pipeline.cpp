@@ -163,11 +163,16 @@ std::optional<http::Response> Pipeline::screen(const http::Request& request, Scr
     screened.body_to_file = endpoint.body_to_file;
     switch (endpoint.route) {
         case http::RouteId::fhir_bundle:
-        case http::RouteId::fhir_resource:
-            if (http::format_of_content_type(request.content_type, Format::fhir) != Format::fhir)
+        case http::RouteId::fhir_resource: {
+            if (http::fhir_version_of(request.content_type) == http::FhirVersion::unsupported)
+                return reject(http::Rejection::unsupported_media_type, 415, "not-supported",
+                              "this endpoint reads FHIR R4 (fhirVersion=4.0) and STU3 (fhirVersion=3.0) only");
+            const auto format = http::format_of_content_type(request.content_type, Format::fhir);
+            if (format != Format::fhir && format != Format::fhir_stu3)
                 return reject(http::Rejection::unsupported_media_type, 415, "not-supported",
                               "this endpoint takes application/fhir+json");
             break;
+        }
         case http::RouteId::referral_post:
             if (http::format_of_content_type(request.content_type, Format::referral) != Format::referral)
                 return reject(http::Rejection::unsupported_media_type, 415, "not-supported",
@@ -191,7 +196,11 @@ std::optional<http::Response> Pipeline::screen(const http::Request& request, Scr
             const auto to = translation::parse_format(query_value(request.target, "to").value_or(""));
             if (!from || !to)
                 return reject(http::Rejection::malformed, 400, "invalid",
-                              "name the formats: /translate?from=fhir|carenotes|referral&to=fhir|carenotes|referral");
+                              "name the formats: /translate?from=fhir|carenotes|referral|fhir-stu3"
+                              "&to=fhir|carenotes|referral");
+            if (!translation::is_writable(*to))
+                return reject(http::Rejection::malformed, 400, "invalid",
+                              std::string(translation::to_string(*to)) + " is read, not written: to=fhir gives R4");
             break;
         }
         default: break;

@@ -25,6 +25,8 @@ partnership's three formats and writes the result to stdout:
              or a single resource
   carenotes  the Trust EPR's care-notes XML export (many clients per file)
   referral   the partnership referral JSON ("schema": "partnership-referral/1")
+  fhir-stu3  FHIR STU3 JSON (NHS e-Referral Service, CareConnect): a
+             ReferralRequest or a Bundle holding one; read only (--from)
 
 A care-notes export is read as a stream, client by client: to fhir or referral
 it becomes one JSON document per client, one per line (NDJSON); to carenotes
@@ -112,9 +114,14 @@ int run_translate(std::span<const std::string_view> args) {
             return exit_ok;
         } else if (arg == "--from" || arg == "--to") {
             auto v = value();
-            if (!v) return usage_error(std::string(arg) + " needs a format: fhir, carenotes or referral");
+            if (!v) return usage_error(std::string(arg) + " needs a format: fhir, carenotes, referral or fhir-stu3");
             auto f = translation::parse_format(*v);
-            if (!f) return usage_error("unknown format '" + std::string(*v) + "': use fhir, carenotes or referral");
+            if (!f) return usage_error("unknown format '" + std::string(*v) + "': use fhir, carenotes, referral or fhir-stu3");
+            if (arg == "--to" && !translation::is_writable(*f)) {
+                print_line(stderr, "carebridge translate: " + std::string(*v) +
+                                       " is read, not written: translate to fhir (R4), carenotes or referral");
+                return exit_invalid_input;
+            }
             (arg == "--from" ? from : to) = f;
         } else if (arg == "--strict") {
             request.decode.strictness = codec::Strictness::strict;

@@ -4,7 +4,7 @@
 //
 // | option            | meaning                                                    |
 // |-------------------|------------------------------------------------------------|
-// | --from FORMAT     | fhir, carenotes or referral (required)                     |
+// | --from FORMAT     | fhir, carenotes, referral or fhir-stu3 (required)          |
 // | --to FORMAT       | fhir, carenotes or referral (required)                     |
 // | --strict          | unknown elements are errors instead of warnings            |
 // | --compact         | one-line JSON instead of indented                          |

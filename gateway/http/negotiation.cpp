@@ -58,13 +58,45 @@ std::string_view media_type(Format format) {
         case Format::fhir: return "application/fhir+json";
         case Format::referral: return "application/vnd.carebridge.referral+json";
         case Format::carenotes: return "application/xml";
+        case Format::fhir_stu3: return "application/fhir+json; fhirVersion=3.0";
     }
     return "application/octet-stream";
 }
 
+FhirVersion fhir_version_of(std::string_view content_type) {
+    const auto semi = content_type.find(';');
+    std::string_view params = semi == std::string_view::npos ? std::string_view() : content_type.substr(semi + 1);
+    for (std::size_t n = 0; !params.empty() && n < 16; ++n) {  // a hostile header cannot make this loop long
+        const auto next = params.find(';');
+        const std::string_view param = trim(params.substr(0, next));
+        params = next == std::string_view::npos ? std::string_view() : params.substr(next + 1);
+        const auto eq = param.find('=');
+        if (eq == std::string_view::npos || !iequals(trim(param.substr(0, eq)), "fhirVersion")) continue;
+        std::string_view version = trim(param.substr(eq + 1));
+        if (version.size() >= 2 && version.front() == '"' && version.back() == '"')
+            version = version.substr(1, version.size() - 2);
+        const auto is_release = [&](std::string_view release) {
+            return version == release || (version.starts_with(release) && version.size() > release.size() &&
+                                          version[release.size()] == '.');
+        };
+        if (is_release("3.0")) return FhirVersion::stu3;
+        if (is_release("4.0")) return FhirVersion::r4;
+        return FhirVersion::unsupported;
+    }
+    return FhirVersion::unspecified;
+}
+
 std::optional<Format> format_of_content_type(std::string_view content_type, Format assumed_json) {
     const std::string_view type = essence(content_type);
-    if (iequals(type, "application/fhir+json")) return Format::fhir;
+    const bool fhir = iequals(type, "application/fhir+json") ||
+                      (iequals(type, "application/json") && assumed_json == Format::fhir);
+    if (fhir) {
+        switch (fhir_version_of(content_type)) {
+            case FhirVersion::stu3: return Format::fhir_stu3;
+            case FhirVersion::unsupported: return std::nullopt;
+            default: return Format::fhir;
+        }
+    }
     if (iequals(type, "application/vnd.carebridge.referral+json")) return Format::referral;
     if (iequals(type, "application/json")) return assumed_json;
     if (iequals(type, "application/xml") || iequals(type, "text/xml") ||

@@ -19,7 +19,7 @@ namespace carebridge::gateway::intake {
 // What the caller asked for besides the bytes: the format, the resource type a
 // typed endpoint (POST /fhir/{type}) expects, and whether a referral is required.
 struct DecodeRequest {
-    translation::Format format = translation::Format::fhir;
+    translation::Format format = translation::Format::fhir;  // fhir: R4, unless the document declares STU3
     std::string expected_type;     // non-empty: the document must be this resource type
     bool require_referral = true;  // a Bundle or a partnership document must carry a referral
     codec::DecodeOptions options;
@@ -45,6 +45,9 @@ struct Decoded {
     std::optional<model::PersonRecord> record;  // set for decoded, wrong_type and no_referral
     issues::IssueSink issues;
     std::string document_type;  // what the document says it is ("Bundle", "Patient", …)
+    // The format it was read as: DecodeRequest::format, except that a FHIR
+    // document whose profiles declare STU3 is read as fhir_stu3.
+    translation::Format format = translation::Format::fhir;
     // The name the sender gave this message, which makes a resend recognisable
     // when it comes without an Idempotency-Key: the FHIR Bundle's identifier or
     // MessageHeader id, or the partnership referral's id and version.

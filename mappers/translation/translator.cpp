@@ -7,6 +7,7 @@
 
 #include "carenotes/carenotes_codec.hpp"
 #include "fhir/fhir_codec.hpp"
+#include "fhir_stu3/stu3_codec.hpp"
 #include "referral_json/referral_codec.hpp"
 
 namespace carebridge::translation {
@@ -155,6 +156,7 @@ std::optional<model::PersonRecord> decode_document(Format from, std::string_view
     if (source_paths) source_paths->clear();
     switch (from) {
     case Format::fhir: return fhir::decode(text, options, fhir::default_partnership_base, sink, source_paths);
+    case Format::fhir_stu3: return fhir_stu3::decode(text, options, sink, source_paths);
     case Format::referral: return referral_json::decode(text, options, sink);
     case Format::carenotes: {
         carenotes::ReaderOptions reader_opts;
@@ -190,6 +192,9 @@ std::string encode_document(Format to, const model::PersonRecord& record, bool p
         return referral_json::encode(record, referral_json::EncodeOptions{.pretty = pretty, .source_paths = source_paths},
                                      sink);
     case Format::carenotes: return carenotes::encode_single(record, sink, pretty);
+    case Format::fhir_stu3:
+        sink.error(IssueType::not_supported, "", "FHIR STU3 is read, not written: translate to fhir (R4) instead");
+        return {};
     }
     return {};
 }

@@ -252,4 +252,17 @@ TEST_F(TranslateCommand, ProgressIsShownForLargeExportsOnATerminalOnly) {
     EXPECT_NE(terminal.find("(100%), " + std::to_string(copies) + " clients"), std::string::npos) << terminal;
 }
 
+TEST_F(TranslateCommand, FhirStu3IsReadFromAndRefusedAsATarget) {
+    const std::string ers = std::string(CAREBRIDGE_SOURCE_DIR) + "/tests/mappers/fhir_stu3/examples/eRS-Unbooked.json";
+    const CommandResult r = run("translate --from fhir-stu3 --to referral '" + ers + "'");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("\"nhsNumber\": \"9912003888\""), std::string::npos) << r.out;
+    EXPECT_NE(r.err.find("\"ReferralRequest.contained[0]\""), std::string::npos) << r.err;
+
+    const CommandResult refused = run("translate --from fhir --to fhir-stu3 '" + golden("referral.fhir.json") + "'");
+    EXPECT_EQ(refused.exit_code, 2);
+    EXPECT_TRUE(refused.out.empty());
+    EXPECT_EQ(refused.err, "carebridge translate: fhir-stu3 is read, not written: translate to fhir (R4), carenotes or referral\n");
+}
+
 }  // namespace
