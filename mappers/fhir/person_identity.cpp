@@ -101,10 +101,9 @@ const Actor* Decoder::logical_actor(const Ref& ref, const Resolved& found, const
     }
     if (!ref.identifier_system.empty() || !ref.identifier_value.empty())
         ctx_.not_carried(identifier, "only an ODS code identifies an organisation in the record");
+    // The display is a name, which is what the record keeps of a ward or a
+    // professional; where it needs an ODS code the caller reports its absence.
     if (!ref.display.empty()) {
-        const ElementPath at = path.child("display");
-        ctx_.warn(IssueType::informational, at,
-                  "known by its display alone: the name is carried, nothing identifies who it is");
         logical_.name.assign(ref.display);
         return &logical_;
     }
@@ -236,14 +235,16 @@ Decoder::Subject Decoder::subject_of(ObjectReader& parent, std::string_view name
     if (!nhs.empty()) {
         if (person_ == no_entry && nhs == record_.person.nhs_number && !identity_only_reported_) {
             identity_only_reported_ = true;
-            ctx_.warn(IssueType::informational, path, "demographics not in the document: only the NHS number is carried");
+            ctx_.warn(IssueType::not_found, path, "demographics not in the document: only the NHS number is carried");
         }
         if (record_.person.nhs_number.empty()) return Subject::person;  // a Patient without an NHS number
         return nhs == record_.person.nhs_number ? Subject::person : Subject::someone_else;
     }
+    // A failing NHS number is already an error; "names no person" would only repeat it.
+    if (found.kind == IdentifierKind::nhs_number) return Subject::person;
     if (found.how == Resolution::display && !known_person) {
         const ElementPath at = path.child("display");
-        ctx_.warn(IssueType::informational, at, "a person named by display alone cannot be identified");
+        ctx_.warn(IssueType::not_found, at, "a person named by display alone cannot be identified");
     }
     return known_person ? Subject::person : Subject::nobody;
 }
