@@ -87,19 +87,14 @@ bool Decoder::index_document(const ElementPath& root) {
         res.type = view(document_.FindMember("resourceType")->value);
         if (id != document_.MemberEnd() && id->value.IsString()) res.id = view(id->value);
         index_.add(res);
-        index_contained(0, root);
+        index_contained(0);
         index_.seal();
         return true;
     }
     ObjectReader bundle(ctx_, document_, root);
     const bool ok = index_bundle(bundle);
     // Contained resources after every entry, so entry order stays index order.
-    const ElementPath entries = root.child("entry");
-    for (std::size_t i = 0, n = index_.size(); i < n; ++i) {
-        const ElementPath entry = entries.at(index_[i].entry);
-        const ElementPath resource = entry.child("resource");
-        index_contained(i, resource);
-    }
+    for (std::size_t i = 0, n = index_.size(); i < n; ++i) index_contained(i);
     index_.seal();
     if (source_paths_) note_message_id();
     return ok;

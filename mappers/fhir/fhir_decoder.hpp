@@ -5,6 +5,8 @@
 //   decode_patient.cpp   Patient
 //   decode_referral.cpp  ServiceRequest, Task, Consent, Flag, RiskAssessment, CareTeam
 //   decode_care.cpp      CarePlan, Goal, QuestionnaireResponse, Condition, Encounter
+//   person_identity.cpp  references (reference_resolver.hpp), contained resources,
+//                        and who the record is about
 
 #include <rapidjson/document.h>
 
@@ -101,7 +103,7 @@ private:
     Resolved follow(const Ref& ref, const ElementPath& path);
     // An organisation or professional named by identifier or display alone.
     const Actor* logical_actor(const Ref& ref, const Resolved& found, const ElementPath& path);
-    void index_contained(std::size_t container, const ElementPath& container_path);
+    void index_contained(std::size_t container);
     bool is_indexed_contained(std::size_t k) const;  // contained[k] of the current resource
     // Every NHS number where a person is named passes the modulus 11 check,
     // or is an error at its element path.

@@ -110,10 +110,9 @@ const Actor* Decoder::logical_actor(const Ref& ref, const Resolved& found, const
     return nullptr;
 }
 
-void Decoder::index_contained(std::size_t container, const ElementPath& container_path) {
+void Decoder::index_contained(std::size_t container) {
     const rapidjson::Value* contained = member(*index_[container].resource, "contained");
     if (!contained || !contained->IsArray()) return;  // the container's reader reports a wrong type
-    (void)container_path;
     for (rapidjson::SizeType k = 0; k < contained->Size(); ++k) {
         const rapidjson::Value& item = (*contained)[k];
         if (!item.IsObject()) continue;
