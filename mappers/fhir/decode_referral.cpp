@@ -154,10 +154,18 @@ void Decoder::decode_service_request(std::size_t i) {
             }
         }
 
-        if (!about_person(r, "subject", true)) {
+        bool subject_present = false;
+        const Subject subject = subject_of(r, "subject", subject_present);
+        if (subject != Subject::person) {
             const ElementPath sp = r.child("subject");
-            ctx_.sink().error(IssueType::invariant, sp.str(),
-                              "this referral is about a different person from the rest of the document");
+            if (subject == Subject::someone_else)
+                ctx_.sink().error(IssueType::invariant, sp.str(),
+                                  "this referral is about a different person from the rest of the document");
+            else
+                ctx_.sink().error(IssueType::required, sp.str(),
+                                  subject_present ? "the referral names no person: no Patient in the document and no "
+                                                    "NHS number identifies who it is about"
+                                                  : "the referral names no person");
         }
         read_instant(r, "authoredOn", ref.created);
 

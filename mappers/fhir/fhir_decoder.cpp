@@ -48,6 +48,7 @@ std::optional<model::PersonRecord> Decoder::run() {
     referral_of_.assign(n, no_entry);
     plan_of_.assign(n, no_entry);
 
+    check_person_identifiers();
     choose_person();
     // Organisations and people first, then the roles and services that point
     // at them, so every later reference finds them decoded.
@@ -86,11 +87,14 @@ bool Decoder::index_document(const ElementPath& root) {
         res.type = view(document_.FindMember("resourceType")->value);
         if (id != document_.MemberEnd() && id->value.IsString()) res.id = view(id->value);
         index_.add(res);
+        index_contained(0);
         index_.seal();
         return true;
     }
     ObjectReader bundle(ctx_, document_, root);
     const bool ok = index_bundle(bundle);
+    // Contained resources after every entry, so entry order stays index order.
+    for (std::size_t i = 0, n = index_.size(); i < n; ++i) index_contained(i);
     index_.seal();
     if (source_paths_) note_message_id();
     return ok;
@@ -182,14 +186,18 @@ bool Decoder::index_bundle(ObjectReader& bundle) {
 }
 
 void Decoder::choose_person() {
-    // The person is the one the referral is about; failing that, the first Patient.
+    // The person is the one the referral is about; failing that, the first
+    // Patient; failing that, the NHS number the referral names them by.
     for (std::size_t i = 0; i < index_.size() && person_ == no_entry; ++i) {
-        if (index_[i].type != "ServiceRequest") continue;
-        const std::size_t subject = index_.resolve(peek_reference(*index_[i].resource, "subject"));
+        if (index_[i].type != "ServiceRequest" || index_[i].container != no_entry) continue;
+        Ref ref;
+        ref.reference = peek_reference(*index_[i].resource, "subject");
+        const std::size_t subject = resolver_.resolve(ref, i).index;
         if (subject != no_entry && index_[subject].type == "Patient") person_ = subject;
     }
     for (std::size_t i = 0; i < index_.size() && person_ == no_entry; ++i)
         if (index_[i].type == "Patient") person_ = i;
+    if (person_ == no_entry) choose_person_by_identifier();
 }
 
 bool Decoder::begin(std::size_t i) {
@@ -230,7 +238,7 @@ void Decoder::decode_rest(std::size_t i) {
 
 void Decoder::not_carried_resource(std::size_t i, std::string_view why) {
     decoded_[i] = true;
-    const ResourcePath path(in_bundle_, index_[i].entry, index_[i].type);
+    const ResourcePath path(in_bundle_, index_[i]);
     ctx_.not_carried(path.get(), why);
 }
 
@@ -250,6 +258,11 @@ void Decoder::read_common(ObjectReader& r, std::string* last_updated) {
     r.ignore("resourceType");  // already dispatched on
     r.ignore("id");            // used to resolve references
     r.ignore("language");      // the record's text is in the sender's language either way
+    // Contained people and organisations are read where they are referred to;
+    // any other contained resource is reported.
+    each(r, "contained", [&](const rapidjson::Value&, const ElementPath& path, std::size_t k) {
+        if (!is_indexed_contained(k)) ctx_.not_carried(path, "the record reads contained people and organisations only");
+    });
     with_object(r, "meta", [&](ObjectReader& meta) {
         if (last_updated)
             read_instant(meta, "lastUpdated", *last_updated);
@@ -272,13 +285,7 @@ void Decoder::read_common(ObjectReader& r, std::string* last_updated) {
 
 std::size_t Decoder::resolve(const Ref& ref, const ElementPath& path) {
     if (ref.reference.empty()) return no_entry;
-    const std::size_t i = index_.resolve(ref.reference);
-    if (i == no_entry) {
-        const ElementPath at = path.child("reference");
-        ctx_.warn(IssueType::not_found, at,
-                  "reference '" + std::string(ref.reference) + "' does not resolve to a resource in this document");
-    }
-    return i;
+    return follow(ref, path).index;
 }
 
 void Decoder::mark_used(std::size_t i) {
@@ -290,52 +297,27 @@ void Decoder::mark_used(std::size_t i) {
 
 const Actor* Decoder::actor_for(const Ref& ref, const ElementPath& path) {
     if (!ref.present) return nullptr;
-    if (!ref.reference.empty()) {
-        const std::size_t i = resolve(ref, path);
-        if (i != no_entry) {
-            if (!actors_[i].type.empty()) {
-                mark_used(i);
-                return &actors_[i];
-            }
-            ctx_.not_carried(path, "it points at a " + std::string(index_[i].type) +
-                                       ", which the record cannot hold here");
-            return nullptr;
+    const Resolved found = follow(ref, path);
+    if (const std::size_t i = found.index; i != no_entry) {
+        if (!actors_[i].type.empty()) {
+            mark_used(i);
+            return &actors_[i];
         }
+        ctx_.not_carried(path, "it points at a " + std::string(index_[i].type) +
+                                   ", which the record cannot hold here");
+        return nullptr;
     }
-    logical_ = Actor{};
-    if (uk_core::is_ods_system(ref.identifier_system) && !ref.identifier_value.empty()) {
-        if (!model::is_valid_ods_code(ref.identifier_value)) {
-            const ElementPath identifier = path.child("identifier");
-            const ElementPath value = identifier.child("value");
-            ctx_.invalid(value, quoted(ref.identifier_value) + " is not a valid ODS code");
-            return nullptr;
-        }
-        logical_.type = "Organization";
-        logical_.ods.assign(ref.identifier_value);
-        return &logical_;
-    }
-    if (!ref.identifier_system.empty() || !ref.identifier_value.empty()) {
-        const ElementPath at = path.child("identifier");
-        ctx_.not_carried(at, "only an ODS code identifies an organisation in the record");
-    }
-    if (!ref.display.empty()) {
-        logical_.name.assign(ref.display);
-        return &logical_;
-    }
-    return nullptr;
+    return logical_actor(ref, found, path);
 }
 
 bool Decoder::about_person(ObjectReader& parent, std::string_view name, bool required) {
-    const rapidjson::Value* v = parent.take(name);
-    const ElementPath path = parent.child(name);
-    if (!v) {
-        if (required) ctx_.missing(path);
-        return true;
+    bool present = false;
+    const Subject subject = subject_of(parent, name, present);
+    if (!present && required) {
+        const ElementPath path = parent.child(name);
+        ctx_.missing(path);
     }
-    Ref ref;
-    if (!read_reference(ctx_, *v, path, ref) || ref.reference.empty()) return true;
-    const std::size_t i = resolve(ref, path);
-    return i == no_entry || i == person_;
+    return subject != Subject::someone_else;
 }
 
 bool Decoder::has_category(std::size_t i, std::string_view suffix, std::string_view code) const {
@@ -421,12 +403,13 @@ void Decoder::link_organisation(ObjectReader& r, std::string_view name, Actor& a
     Ref ref;
     if (!read_reference(r, name, ref)) return;
     const ElementPath path = r.child(name);
-    const std::size_t o = resolve(ref, path);
+    const Resolved found = follow(ref, path);
+    const std::size_t o = found.index;
     if (o != no_entry && actors_[o].type == "Organization") {
         actor.ods = actors_[o].ods;
         actor.parts[1] = o;
     } else if (o == no_entry && !ref.identifier_value.empty()) {
-        if (const Actor* logical = actor_for(ref, path)) actor.ods = logical->ods;
+        if (const Actor* logical = logical_actor(ref, found, path)) actor.ods = logical->ods;
     } else if (o != no_entry) {
         ctx_.not_carried(path, wrong_type);
     }
@@ -507,7 +490,7 @@ void Decoder::decode_actor(std::size_t i) {
 void Decoder::report_unused_actors() {
     for (std::size_t i = 0; i < index_.size(); ++i) {
         if (actors_[i].type.empty() || used_[i]) continue;
-        const ResourcePath path(in_bundle_, index_[i].entry, index_[i].type);
+        const ResourcePath path(in_bundle_, index_[i]);
         ctx_.not_carried(path.get(), "nothing the record carries refers to this " + std::string(index_[i].type));
     }
 }

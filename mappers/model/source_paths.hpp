@@ -10,6 +10,16 @@
 
 namespace carebridge::model {
 
+// How one reference in the source found what it names (FHIR: each Reference
+// the decoder followed), so a reader can tell a person known only by NHS
+// number from one whose demographics came in the document.
+struct ReferenceSource {
+    std::string path;    // the reference's element path, e.g. `Bundle.entry[1].resource.subject`
+    std::string how;     // "document", "contained", "identifier", "display" or "none"
+    std::string system;  // for "identifier": which, e.g. "nhs-number", "ods-organization-code"
+    bool outside = false;  // a literal reference to a resource not in the document
+};
+
 struct SourcePaths {
     // What the document says of itself: its resource type (FHIR: "Bundle",
     // "ServiceRequest", …) and the sender's id for this message (FHIR:
@@ -22,6 +32,7 @@ struct SourcePaths {
     std::vector<std::string> care_plans;
     std::vector<std::string> contacts;
     std::vector<std::string> admissions;
+    std::vector<ReferenceSource> references;  // in the order the decoder followed them
 
     void clear() {
         document_type.clear();
@@ -30,6 +41,7 @@ struct SourcePaths {
         care_plans.clear();
         contacts.clear();
         admissions.clear();
+        references.clear();
     }
 };
 
