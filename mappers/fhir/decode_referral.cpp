@@ -180,7 +180,6 @@ void Decoder::decode_service_request(std::size_t i) {
                 if (systems.is(code.codings[k].system, partnership::requested_service))
                     ref.requested_services.emplace_back(code.codings[k].code);
             if (ref.requested_services.empty()) {
-                const ElementPath cp = r.child("code");
                 if (!code.words().empty()) ref.requested_services.emplace_back(code.words());
                 // The coding and words also stand as a need, for the gateway's terminology table.
                 if (has_need(code, systems)) ref.needs.push_back(sender_need(code, systems));
