@@ -5,7 +5,9 @@
 // golden referral (needs in the partnership's codes, what every referral sent
 // before the table carried) and on the same referral with its needs coded
 // in SNOMED CT only or written as text only, to an organisation-only target.
-// bench/RESULTS.md ("Terminology matching") has the figures.
+// bench/RESULTS.md ("Terminology matching") has the figures. Compiled with
+// CAREBRIDGE_BENCH_BEFORE_TERMINOLOGY, the same file builds against the tree
+// before the table existed, for the golden referral only.
 #include <benchmark/benchmark.h>
 
 #include <string>
@@ -53,7 +55,11 @@ std::shared_ptr<const Directory> demo_directory(bool with_table) {
     std::string error;
     auto config = gateway::config::load_config(std::string(CAREBRIDGE_SOURCE_DIR) + "/config/demo.json", error);
     if (!config) std::abort();
+#ifndef CAREBRIDGE_BENCH_BEFORE_TERMINOLOGY
     if (!with_table) config->terminology = {};
+#else
+    (void)with_table;
+#endif
     auto directory = Directory::create(*config, error);
     if (!directory) std::abort();
     return directory;
@@ -86,10 +92,14 @@ void BM_JsonIntake(benchmark::State& state, Needs needs, bool with_table) {
     state.counters["recipients"] = static_cast<double>(recipients);
 }
 
+#ifdef CAREBRIDGE_BENCH_BEFORE_TERMINOLOGY
+BENCHMARK_CAPTURE(BM_JsonIntake, partnership_codes_before_terminology, Needs::partnership, false);
+#else
 BENCHMARK_CAPTURE(BM_JsonIntake, partnership_codes_no_table, Needs::partnership, false);
 BENCHMARK_CAPTURE(BM_JsonIntake, partnership_codes_demo_table, Needs::partnership, true);
 BENCHMARK_CAPTURE(BM_JsonIntake, snomed_to_organisation_demo_table, Needs::snomed, true);
 BENCHMARK_CAPTURE(BM_JsonIntake, text_to_organisation_demo_table, Needs::text, true);
+#endif
 
 }  // namespace
 

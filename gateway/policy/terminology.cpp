@@ -81,20 +81,43 @@ std::optional<Terminology> Terminology::create(const config::Terminology& table,
             error = "terminology.phrases." + e.key + ": is not in normal form; write \"" + normal + "\"";
             return std::nullopt;
         }
-        t.phrases_.push_back(Entry{e.need, e.service, ' ' + normal + ' '});
+        t.phrases_.push_back(Entry{e.need, e.service, normal});
     }
-    // Longest first, so "housing benefit advice" wins over "housing"; the file's order breaks ties.
-    std::stable_sort(t.phrases_.begin(), t.phrases_.end(),
-                     [](const Entry& a, const Entry& b) { return a.phrase.size() > b.phrase.size(); });
+    for (std::size_t i = 0; i < t.phrases_.size(); ++i) {
+        const std::string& phrase = t.phrases_[i].phrase;
+        t.by_first_word_[phrase.substr(0, phrase.find(' '))].push_back(i);
+    }
+    // Longest first, so "housing advice" wins over "housing" where both start; the file's order breaks ties.
+    for (auto& [word, list] : t.by_first_word_)
+        std::stable_sort(list.begin(), list.end(), [&](std::size_t a, std::size_t b) {
+            return t.phrases_[a].phrase.size() > t.phrases_[b].phrase.size();
+        });
     return t;
 }
 
-const Terminology::Entry* Terminology::find_phrase(std::string_view text, std::string& padded) const {
-    padded = ' ' + normalise(text) + ' ';
-    if (padded.size() <= 2) return nullptr;
-    for (const Entry& e : phrases_)
-        if (e.phrase.size() <= padded.size() && padded.find(e.phrase) != std::string::npos) return &e;
-    return nullptr;
+// The longest phrase that stands in `text` as whole words; of equally long ones, the first in the text.
+const Terminology::Entry* Terminology::find_phrase(std::string_view text) const {
+    const std::string normal = normalise(text);
+    const Entry* best = nullptr;
+    std::size_t start = 0;
+    while (start < normal.size()) {
+        const std::size_t space = normal.find(' ', start);
+        const std::size_t end = space == std::string::npos ? normal.size() : space;
+        if (const auto it = by_first_word_.find(normal.substr(start, end - start)); it != by_first_word_.end()) {
+            const std::string_view rest = std::string_view(normal).substr(start);
+            for (const std::size_t i : it->second) {
+                const std::string& phrase = phrases_[i].phrase;
+                if (best && phrase.size() <= best->phrase.size()) break;  // no longer than the one found
+                const bool whole_words = rest.starts_with(phrase) && (rest.size() == phrase.size() || rest[phrase.size()] == ' ');
+                if (whole_words) {
+                    best = &phrases_[i];
+                    break;
+                }
+            }
+        }
+        start = end + 1;
+    }
+    return best;
 }
 
 NeedMatch Terminology::match(const model::NeedItem& need, std::size_t index) const {
@@ -109,13 +132,12 @@ NeedMatch Terminology::match(const model::NeedItem& need, std::size_t index) con
         }
         m.unknown_code = "SNOMED CT " + need.coding.code;
     }
-    std::string padded;
     for (const std::string* text : {&need.text, &need.coding.display}) {
         if (text->empty()) continue;
-        if (const Entry* e = find_phrase(*text, padded)) {
+        if (const Entry* e = find_phrase(*text)) {
             m.code = e->need;
             m.service = e->service;
-            m.how = "matched by text \"" + e->phrase.substr(1, e->phrase.size() - 2) + "\"";
+            m.how = "matched by text \"" + e->phrase + "\"";
             return m;
         }
     }

@@ -70,12 +70,14 @@ private:
     struct Entry {
         model::Need need = model::Need::other;
         std::string service;
-        std::string phrase;  // " housing advice ": padded, for a whole-word search
+        std::string phrase;  // in normal form: "housing advice"
     };
-    const Entry* find_phrase(std::string_view text, std::string& padded) const;
+    const Entry* find_phrase(std::string_view text) const;
 
     std::unordered_map<std::string, Entry> snomed_;
-    std::vector<Entry> phrases_;  // longest first
+    std::vector<Entry> phrases_;
+    // Phrases by their first word, longest first, so a text is read once, word by word.
+    std::unordered_map<std::string, std::vector<std::size_t>> by_first_word_;
 };
 
 }  // namespace carebridge::gateway::policy
