@@ -135,6 +135,23 @@ struct GlossaryEntry {
     std::string expansion;  // "Care Programme Approach"
 };
 
+// One row of the terminology table: what a SNOMED CT concept or a phrase of
+// free text means to the partnership (gateway/policy/terminology.hpp applies it).
+struct TerminologyEntry {
+    std::string key;      // a SNOMED CT concept id, or a phrase in normal form ("housing advice")
+    model::Need need = model::Need::other;
+    std::string service;  // a requested service it implies ("befriending"); empty: none
+    std::string display;  // the concept's preferred term, for people reading the table
+};
+
+// config/terminology/*.json: EPRs code a referral's reason in SNOMED CT or
+// write it as text; the partnership's needs are its own codes.
+struct Terminology {
+    std::string source_file;  // the table's file, resolved; empty when given inline
+    std::vector<TerminologyEntry> snomed;   // in the file's order
+    std::vector<TerminologyEntry> phrases;
+};
+
 // A connected system authenticated by a bearer token.
 struct ApiClient {
     std::string id;            // e.g. "trust-epr"; appears in the access log
@@ -223,6 +240,7 @@ struct Config {
     std::vector<Agreement> agreements;
     std::vector<MinimisationProfile> minimisation_profiles;
     std::vector<GlossaryEntry> glossary;
+    Terminology terminology;
     // A red referral not accepted within this is escalated to its originator; 0: never.
     std::chrono::seconds red_escalation_after{0};
 

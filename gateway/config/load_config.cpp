@@ -256,6 +256,8 @@ public:
             if (auto e = minimisation_profiles(*p, config.minimisation_profiles)) return e;
         if (const Value* g = member(root_, "glossary"))
             if (auto e = glossary(*g, config.glossary)) return e;
+        if (const Value* t = member(root_, "terminology"))
+            if (auto e = terminology(*t, config.terminology)) return e;
         return cross_check(config);
     }
 
@@ -533,6 +535,43 @@ private:
         return std::nullopt;
     }
 
+    static bool snomed_id(std::string_view id) {
+        if (id.size() < 6 || id.size() > 18 || id.front() == '0') return false;
+        for (const char c : id)
+            if (c < '0' || c > '9') return false;
+        return true;
+    }
+
+    static TerminologyEntry terminology_entry(std::string key, const Value& v) {
+        TerminologyEntry entry;
+        entry.key = std::move(key);
+        if (auto need = model::parse_code<model::Need>(view(v["need"]))) entry.need = *need;
+        if (const Value* service = member(v, "service")) entry.service = std::string(view(*service));
+        if (const Value* display = member(v, "display")) entry.display = std::string(view(*display));
+        return entry;
+    }
+
+    // The phrases' normal form is checked by policy::Terminology::create, which owns it.
+    static std::optional<std::string> terminology(const Value& table, Terminology& out) {
+        constexpr std::size_t longest_phrase = 200;
+        if (const Value* snomed = member(table, "snomed"))
+            for (const auto& m : snomed->GetObject()) {
+                const std::string id(view(m.name));
+                if (!snomed_id(id))
+                    return "terminology.snomed." + id +
+                           ": is not a SNOMED CT concept id (6 to 18 digits, not starting with 0)";
+                out.snomed.push_back(terminology_entry(id, m.value));
+            }
+        if (const Value* phrases = member(table, "phrases"))
+            for (const auto& m : phrases->GetObject()) {
+                const std::string phrase(view(m.name));
+                if (phrase.size() > longest_phrase)
+                    return "terminology.phrases." + phrase.substr(0, 40) + "…: a phrase is at most 200 characters";
+                out.phrases.push_back(terminology_entry(phrase, m.value));
+            }
+        return std::nullopt;
+    }
+
     // Each id, ODS code and alias must lead to one organisation only, or a
     // lookup (and so a referral's recipient) would depend on the file's order.
     static std::optional<std::string> unique_organisation_names(const Config& config) {
@@ -605,6 +644,60 @@ private:
     const std::string& base_;
 };
 
+// The whole of a file, at most `limit` bytes; nullopt with `error` set otherwise.
+std::optional<std::string> read_file(const std::string& file, std::size_t limit, std::string& error) {
+    std::error_code ec;
+    if (fs::is_directory(file, ec)) {
+        error = "cannot read " + file + ": it is a directory";
+        return std::nullopt;
+    }
+    std::FILE* f = std::fopen(file.c_str(), "rb");
+    if (!f) {
+        error = "cannot read " + file + ": " + std::strerror(errno);
+        return std::nullopt;
+    }
+    std::string text;
+    char chunk[65536];
+    std::size_t n = 0;
+    while ((n = std::fread(chunk, 1, sizeof chunk, f)) > 0) {
+        text.append(chunk, n);
+        if (text.size() > limit) break;
+    }
+    const bool failed = std::ferror(f) != 0;
+    std::fclose(f);
+    if (failed) {
+        error = "cannot read " + file;
+        return std::nullopt;
+    }
+    if (text.size() > limit) {
+        error = file + " is over " + std::to_string(limit >> 20) + " MiB; it is not a configuration file";
+        return std::nullopt;
+    }
+    return text;
+}
+
+// "terminology": "terminology/westshire.json" is replaced by that file's
+// table, so the schema checks it with the rest and names its keys.
+std::optional<std::string> read_terminology_file(rapidjson::Document& document, const std::string& base_directory,
+                                                 std::string& file) {
+    if (!document.IsObject()) return std::nullopt;
+    const auto it = document.FindMember("terminology");
+    if (it == document.MemberEnd() || !it->value.IsString()) return std::nullopt;
+    file = resolve(base_directory, view(it->value));
+    std::string error;
+    const auto text = read_file(file, max_config_bytes, error);
+    if (!text) return "terminology: " + error;
+    rapidjson::Document table;
+    constexpr unsigned flags =
+        rapidjson::kParseCommentsFlag | rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag;
+    table.Parse<flags>(text->data(), text->size());
+    if (table.HasParseError())
+        return file + ": not valid JSON at " + position(*text, table.GetErrorOffset()) + ": " +
+               rapidjson::GetParseError_En(table.GetParseError());
+    it->value.CopyFrom(table, document.GetAllocator());
+    return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<std::string> cross_check(const Config& config) {
@@ -625,20 +718,31 @@ std::optional<Config> parse_config(std::string_view text, const std::string& bas
                 rapidjson::GetParseError_En(document.GetParseError());
         return std::nullopt;
     }
+    std::string terminology_file;
+    if (auto problem = read_terminology_file(document, base_directory, terminology_file)) {
+        error = std::move(*problem);
+        return std::nullopt;
+    }
     if (auto violation = schema_violation(document)) {
+        // A mistake in the table is in its own file: say which.
+        if (!terminology_file.empty() && violation->starts_with("terminology."))
+            *violation = terminology_file + ": " + *violation;
         error = std::move(*violation);
         return std::nullopt;
     }
     // After the schema: it bounds the depth this recursion walks.
     if (auto repeated = repeated_key(document, "")) {
+        if (!terminology_file.empty() && repeated->starts_with("terminology.")) *repeated = terminology_file + ": " + *repeated;
         error = std::move(*repeated);
         return std::nullopt;
     }
     Config config;
     if (auto problem = ConfigReader(document, base_directory).read(config)) {
+        if (!terminology_file.empty() && problem->starts_with("terminology.")) *problem = terminology_file + ": " + *problem;
         error = std::move(*problem);
         return std::nullopt;
     }
+    config.terminology.source_file = std::move(terminology_file);
     return config;
 }
 

@@ -51,16 +51,17 @@ DisclosurePlan plan_disclosures(const model::PersonRecord& record, const store::
         const auto routing = policy::route_referral(record, i, sender, directory, now);
         // Every candidate's decision is recorded, allowed or not, refused referral or not.
         for (const auto& d : routing.decisions) {
+            audit::Detail detail;
+            detail.add("decision", policy::to_string(d.status))
+                .add("rule", d.rule)
+                .add("policy_version", d.policy_version)
+                .add("agreement", d.agreement)
+                .add("service", d.service)
+                .add("reason", d.reason);
+            // How the terminology table read a SNOMED CT or text-only need; absent when there was none.
+            if (!d.need_match.empty()) detail.add("need_match", d.need_match);
             audit::AuditEvent e = message_event(audit::AuditAction::policy_decision, actor, message,
-                                                d.allowed() ? "allow" : "deny",
-                                                audit::Detail()
-                                                    .add("decision", policy::to_string(d.status))
-                                                    .add("rule", d.rule)
-                                                    .add("policy_version", d.policy_version)
-                                                    .add("agreement", d.agreement)
-                                                    .add("service", d.service)
-                                                    .add("reason", d.reason)
-                                                    .text());
+                                                d.allowed() ? "allow" : "deny", detail.text());
             e.referral_id = record.referrals[i].id;
             e.recipient = d.organisation_ods;
             e.purpose = d.purpose;

@@ -45,6 +45,9 @@ struct Decision {
     std::string purpose;  // e.g. "direct-care"
     std::string consent;  // Consent::id; empty when the referral records none
     std::string reason;   // one sentence for the submitter and the audit log; no patient data
+    // How the terminology table read the sender's needs ("need isolation matched by SNOMED CT 1234",
+    // "need housing matched by text \"housing advice\""); empty when it had nothing to read.
+    std::string need_match;
 
     bool allowed() const { return status == DecisionStatus::allowed; }
     std::string_view verdict() const { return allowed() ? "allow" : "deny"; }

@@ -28,6 +28,12 @@ std::shared_ptr<const Directory> Directory::create(const config::Config& config,
     kept.glossary = config.glossary;
     kept.policy_version = config.policy_version;
     directory->glossary_ = Glossary(config.glossary);
+    auto terminology = Terminology::create(config.terminology, error);
+    if (!terminology) {
+        if (!config.terminology.source_file.empty()) error = config.terminology.source_file + ": " + error;
+        return nullptr;
+    }
+    directory->terminology_ = std::move(*terminology);
     return directory;
 }
 

@@ -1,6 +1,6 @@
 #pragma once
 // The partnership's directory: organisations (with their aliases), their
-// services, routing rules, agreements, minimisation profiles and glossary,
+// services, routing rules, agreements, minimisation profiles, glossary and terminology table,
 // checked once and then read-only. A reload builds a new Directory and swaps
 // the shared pointer, so a referral in flight keeps the one it started with.
 
@@ -13,6 +13,7 @@
 #include "config/config.hpp"
 #include "policy/glossary.hpp"
 #include "policy/minimise.hpp"
+#include "policy/terminology.hpp"
 
 namespace carebridge::gateway::policy {
 
@@ -20,7 +21,8 @@ class Directory {
 public:
     // nullptr, with `error` one line naming the key, when the configuration's
     // sections do not fit together (config::cross_check) or a profile names a
-    // field minimise.hpp does not know ("minimisation_profiles.x.fields[2]: ...").
+    // field minimise.hpp does not know ("minimisation_profiles.x.fields[2]: ..."),
+    // or the terminology table is unsound ("terminology.phrases.Housing: ...").
     static std::shared_ptr<const Directory> create(const config::Config& config, std::string& error);
 
     // By id, ODS code or alias (a Trust's former name, the CCG an ICB replaced), without regard to case.
@@ -36,6 +38,7 @@ public:
     // The profile's fields; nullptr for an unknown id (create() makes every agreement's profile known).
     const FieldSet* profile(std::string_view id) const;
     const Glossary& glossary() const { return glossary_; }
+    const Terminology& terminology() const { return terminology_; }
     const std::string& policy_version() const { return config_.policy_version; }
 
 private:
@@ -44,6 +47,7 @@ private:
     config::Config config_;  // the directory's sections only: clients and listener are left out
     std::map<std::string, FieldSet, std::less<>> profiles_;
     Glossary glossary_;
+    Terminology terminology_;
 };
 
 }  // namespace carebridge::gateway::policy

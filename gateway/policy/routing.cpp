@@ -17,6 +17,7 @@ struct Candidate {
     const Organisation* organisation;
     const Service* service;
     std::string rule;
+    std::string why;  // how the service was chosen when the target named only its organisation
 };
 
 std::string service_label(const Organisation& o, const Service& s) {
@@ -52,18 +53,50 @@ std::string service_ids(const Organisation& o) {
     return out.empty() ? "it runs none in the directory" : "it runs " + out;
 }
 
+// The referral as the partnership reads it: each need the sender coded in
+// SNOMED CT or wrote as text carries the need the terminology table gives it,
+// and the requested services the table implies are added. nullopt when the
+// table changes nothing, so the common case copies nothing.
+std::optional<model::Referral> resolved_needs(const model::Referral& referral, const std::vector<NeedMatch>& matches) {
+    if (std::none_of(matches.begin(), matches.end(), [](const NeedMatch& m) { return m.matched(); }))
+        return std::nullopt;
+    model::Referral out = referral;
+    for (const NeedMatch& m : matches) {
+        if (!m.matched()) continue;
+        out.needs[m.need].code = m.code;
+        if (!m.service.empty() &&
+            std::find(out.requested_services.begin(), out.requested_services.end(), m.service) ==
+                out.requested_services.end())
+            out.requested_services.push_back(m.service);
+    }
+    return out;
+}
+
+std::string describe(const std::vector<NeedMatch>& matches) {
+    std::string out;
+    for (const NeedMatch& m : matches) {
+        const std::string clause = m.describe();
+        if (!clause.empty()) out += (out.empty() ? "" : "; ") + clause;
+    }
+    return out;
+}
+
 class Router {
 public:
     Router(const model::PersonRecord& record, std::size_t index, const Organisation& sender, const Directory& directory,
            std::chrono::system_clock::time_point now)
         : record_(record),
           index_(index),
-          referral_(record.referrals[index]),
+          matches_(directory.terminology().match(record.referrals[index])),
+          resolved_(resolved_needs(record.referrals[index], matches_)),
+          referral_(resolved_ ? *resolved_ : record.referrals[index]),
+          need_match_(describe(matches_)),
           sender_(sender),
           directory_(directory),
           today_(std::chrono::floor<std::chrono::days>(now)) {
         outcome_.policy_version = directory.policy_version();
         outcome_.purpose = std::string(direct_care);
+        outcome_.need_match = need_match_;
     }
 
     RoutingOutcome run() {
@@ -86,8 +119,17 @@ private:
         d.rule = std::string(rule);
         d.policy_version = outcome_.policy_version;
         d.purpose = outcome_.purpose;
+        d.need_match = need_match_;
         if (referral_.consent) d.consent = referral_.consent->id;
         return d;
+    }
+
+    // The SNOMED CT codes no row of the terminology table knows, and that nothing else matched.
+    std::string unknown_needs() const {
+        std::string out;
+        for (const NeedMatch& m : matches_)
+            if (!m.matched() && !m.unknown_code.empty()) out += (out.empty() ? "" : ", ") + m.unknown_code;
+        return out;
     }
 
     Decision decision(const Candidate& c) const {
@@ -127,6 +169,70 @@ private:
         outcome_.recipients.clear();
     }
 
+    // The target named an organisation and no service: its one open service
+    // that fits, or the first of several a routing rule chooses; false when
+    // none fits, which refuses the referral (to triage).
+    bool take_organisation(const Organisation& o) {
+        std::vector<const Service*> fitting;
+        std::string unfit;
+        bool any_open = false;
+        for (const Service& s : o.services) {
+            if (s.status != config::ServiceStatus::open) continue;
+            any_open = true;
+            if (auto clause = unmet_criterion(s.criteria, record_.person, referral_, today_))
+                unfit += (unfit.empty() ? "" : "; ") + s.name + ": " + *clause;
+            else
+                fitting.push_back(&s);
+        }
+        const std::string at = o.name + " (" + o.ods_code + ")";
+        if (fitting.empty()) {
+            Decision d = decision(o.id, o.ods_code, "", target_rule);
+            std::string unknown = unknown_needs();
+            if (!any_open) {
+                d.status = DecisionStatus::service_not_open;
+                d.reason = "the referral names " + at + " but no service there; " +
+                           (o.services.empty() ? std::string("it runs none in the directory")
+                                               : "none of its services is open");
+                refuse(RefusalKind::organisation_closed, o.id, "", d.reason);
+            } else {
+                d.status = DecisionStatus::criteria_not_met;
+                d.reason = "the referral names " + at + " but no service there, and none of its open services fits (" +
+                           unfit + ")";
+                if (!unknown.empty()) d.reason += "; the need " + unknown + " is not in the terminology table";
+                refuse(RefusalKind::no_fitting_service, o.id, "", d.reason);
+            }
+            outcome_.decisions.push_back(std::move(d));
+            return false;
+        }
+        const Service* chosen = nullptr;
+        std::string why;
+        if (fitting.size() == 1) {
+            chosen = fitting.front();
+            why = "the referral names " + at + " and no service; " + chosen->name + " is its one open service that fits";
+        } else {
+            std::string names;
+            for (const Service* s : fitting) names += (names.empty() ? "" : ", ") + s->id;
+            for (const config::RoutingRule& rule : directory_.routing_rules()) {
+                if (!rule_matches(rule.match, record_.person, referral_, sender_.id)) continue;
+                for (const config::ServiceRef& to : rule.recipients)
+                    for (const Service* s : fitting)
+                        if (!chosen && to.organisation == o.id && to.service == s->id) {
+                            chosen = s;
+                            why = "the referral names " + at + " and no service; several fit (" + names +
+                                  ") and routing rule " + rule.id + ", the first that matches, chooses " + s->id;
+                        }
+                if (chosen) break;
+            }
+            if (!chosen) {
+                chosen = fitting.front();
+                why = "the referral names " + at + " and no service; several fit (" + names +
+                      ") and no routing rule chooses among them, so the first the directory lists, " + chosen->id;
+            }
+        }
+        if (!already_chosen(o, *chosen)) candidates_.push_back({&o, chosen, std::string(target_rule), why});
+        return true;
+    }
+
     // The referral's own targets; false when one of them refuses the referral.
     bool take_targets() {
         for (const model::Target& target : referral_.targets) {
@@ -140,8 +246,12 @@ private:
                 outcome_.decisions.push_back(std::move(d));
                 return false;
             }
-            const Service* s = target.service.empty() ? (o->services.size() == 1 ? &o->services.front() : nullptr)
-                                                      : o->service(target.service);
+            // An organisation running several services: pick the one that fits.
+            if (target.service.empty() && o->services.size() != 1) {
+                if (!take_organisation(*o)) return false;
+                continue;
+            }
+            const Service* s = target.service.empty() ? &o->services.front() : o->service(target.service);
             if (!s) {
                 Decision d = decision(o->id, o->ods_code, target.service, target_rule);
                 d.status = DecisionStatus::unknown_service;
@@ -165,7 +275,7 @@ private:
                 outcome_.decisions.push_back(std::move(d));
                 return false;
             }
-            candidates_.push_back({o, s, std::string(target_rule)});
+            candidates_.push_back({o, s, std::string(target_rule), {}});
         }
         return true;
     }
@@ -183,10 +293,10 @@ private:
                     d.status = why->first;
                     d.reason = why->second;
                     outcome_.decisions.push_back(std::move(d));
-                    dropped_.push_back({o, s, rule.id});
+                    dropped_.push_back({o, s, rule.id, {}});
                     continue;
                 }
-                candidates_.push_back({o, s, rule.id});
+                candidates_.push_back({o, s, rule.id, {}});
             }
         }
     }
@@ -194,6 +304,14 @@ private:
     // No service is left: either nothing chose one, or every one chosen was unavailable.
     void refuse_for_nothing_to_send() {
         if (dropped_.empty()) {
+            // A need the table does not know is the likely cause; triage reads which.
+            if (const std::string unknown = unknown_needs(); !unknown.empty()) {
+                refuse(RefusalKind::unknown_need, "", "",
+                       "No service takes this referral: its need " + unknown +
+                           " is not in the partnership's terminology table, it names no target and no routing rule "
+                           "matches it");
+                return;
+            }
             refuse(RefusalKind::no_route, "", "",
                    "No service takes this referral: it names no target and no routing rule matches it");
             return;
@@ -258,6 +376,7 @@ private:
         d.reason = "agreement " + agreement->id + " and " +
                    (d.consent.empty() ? std::string("the consent") : "consent " + d.consent) + " allow " +
                    outcome_.purpose + " to " + service_label(to, *c.service);
+        if (!c.why.empty()) d.reason += "; " + c.why;
         outcome_.decisions.push_back(d);
 
         Recipient r;
@@ -276,6 +395,11 @@ private:
         r.endpoint = to.endpoint;
         r.format = to.endpoint ? to.endpoint->format : to.format;
         Minimised minimised = minimise(record_, index_, *fields);
+        // The recipient reads the partnership's need codes the table gave, beside the sender's words and coding.
+        if (resolved_)
+            for (model::Referral& sent : minimised.record.referrals)
+                if (sent.id == resolved_->id && sent.needs.size() == resolved_->needs.size())
+                    for (std::size_t i = 0; i < sent.needs.size(); ++i) sent.needs[i].code = resolved_->needs[i].code;
         // Plain language is for partners outside the NHS; clinical readers keep the shorthand they share.
         if (to.type == config::OrganisationType::vcse)
             r.glossary_terms = directory_.glossary().expand_free_text(minimised.record);
@@ -287,7 +411,10 @@ private:
 
     const model::PersonRecord& record_;
     std::size_t index_;
-    const model::Referral& referral_;
+    std::vector<NeedMatch> matches_;          // what the terminology table made of the sender's needs
+    std::optional<model::Referral> resolved_;  // the referral with those needs; nullopt: the table changed nothing
+    const model::Referral& referral_;          // *resolved_, else the record's own
+    std::string need_match_;                   // matches_ described, for every decision
     const Organisation& sender_;
     const Directory& directory_;
     std::chrono::sys_days today_;
@@ -319,6 +446,9 @@ std::string_view to_string(RefusalKind kind) {
     case RefusalKind::service_not_open: return "service-not-open";
     case RefusalKind::criteria_not_met: return "criteria-not-met";
     case RefusalKind::no_route: return "no-route";
+    case RefusalKind::unknown_need: return "unknown-need";
+    case RefusalKind::no_fitting_service: return "no-fitting-service";
+    case RefusalKind::organisation_closed: return "organisation-closed";
     }
     return "unknown";
 }

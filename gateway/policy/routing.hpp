@@ -3,9 +3,18 @@
 //
 // route() is a pure function of the record, the sender, the directory and the
 // time. For one referral it:
+//  0. reads each need the sender coded in SNOMED CT or wrote as text through
+//     the terminology table (terminology.hpp), so criteria and rules below see
+//     the partnership's needs; every Decision records how ("need isolation
+//     matched by SNOMED CT 1234"), and names a SNOMED CT code the table lacks;
 //  1. takes the referral's own targets (model::Target: an ODS code, old code or
 //     alias, and a service), then every routing rule that matches, in order;
-//     a service named twice is considered once, under the first that named it;
+//     a service named twice is considered once, under the first that named it.
+//     A target naming only an organisation that runs several services goes to
+//     the one open service there that fits (criteria); of several that fit,
+//     to the one the first matching routing rule names, else the first the
+//     directory lists, and the Decision says why; none fitting refuses the
+//     referral (no_fitting_service, organisation_closed);
 //  2. refuses the whole referral - nothing is sent - when a target names an
 //     unknown organisation or service, or a service that is paused, closed or
 //     does not take this person (criteria); the Refusal names the status and
@@ -37,6 +46,7 @@
 #include "model/record.hpp"
 #include "policy/decision.hpp"
 #include "policy/directory.hpp"
+#include "policy/terminology.hpp"
 #include "translation/format.hpp"
 
 namespace carebridge::gateway::policy {
@@ -73,10 +83,13 @@ enum class RefusalKind {
     several_referrals,     // route() takes one referral; route_referral() picks one of several
     unknown_sender,        // the sending organisation is not in the directory
     unknown_organisation,  // a target names an organisation the directory does not know
-    unknown_service,       // a target names a service its organisation does not run, or none where it runs several
+    unknown_service,       // a target names a service its organisation does not run
     service_not_open,      // a target's service is paused or closed, or every service the rules chose is
     criteria_not_met,      // the person is outside a target service's criteria, or every rule-chosen one's
     no_route,              // no target, and no routing rule matches
+    unknown_need,          // as no_route, and a need's SNOMED CT code is not in the terminology table (named)
+    no_fitting_service,    // a target names only an organisation, and none of its open services fits the referral
+    organisation_closed,   // a target names only an organisation, and none of its services is open
 };
 std::string_view to_string(RefusalKind kind);
 
@@ -105,6 +118,9 @@ struct RoutingOutcome {
     std::vector<Recipient> recipients;  // empty whenever refusal is set
     std::vector<Decision> decisions;    // one per candidate, in the order considered
     std::optional<Refusal> refusal;
+    // What the terminology table made of the sender's needs ("need isolation
+    // matched by SNOMED CT 1234; SNOMED CT 5678 is not in the terminology table"); empty: nothing to match.
+    std::string need_match;
 };
 
 // Routes the record's one referral; several_referrals when it holds more.

@@ -275,12 +275,18 @@ private:
         e.action = audit::AuditAction::config_changed;
         e.actor_role = "gateway";
         e.outcome = std::string(audit::outcome::success);
-        e.detail = audit::Detail()
-                       .add("event", event)
-                       .add("file", config.source_file)
-                       .add("sha256", config::sha256_hex(text))
-                       .add("policy_version", config.policy_version)
-                       .text();
+        audit::Detail detail;
+        detail.add("event", event)
+            .add("file", config.source_file)
+            .add("sha256", config::sha256_hex(text))
+            .add("policy_version", config.policy_version);
+        // The terminology table decides routing too, from a file of its own.
+        if (const std::string& table = config.terminology.source_file; !table.empty()) {
+            std::ifstream table_in(table, std::ios::binary);
+            const std::string table_text((std::istreambuf_iterator<char>(table_in)), std::istreambuf_iterator<char>());
+            detail.add("terminology_file", table).add("terminology_sha256", config::sha256_hex(table_text));
+        }
+        e.detail = detail.text();
         store::WriteSet writes;
         writes.audit.push_back(std::move(e));
         store_->commit(std::move(writes), [](store::CommitResult result) {

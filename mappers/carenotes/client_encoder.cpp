@@ -329,6 +329,8 @@ private:
                 start("Need");
                 enum_attribute("code", r.needs[i].code, need.child("code"));
                 if (!r.needs[i].text.empty()) xmlTextWriterWriteString(w_, BAD_CAST carried(r.needs[i].text, need.child("text")));
+                if (!r.needs[i].coding.empty())
+                    cannot_hold(need.child("coding"), "a need is a partnership code with its text; the sender's coding has no place");
                 end();
             }
             end();

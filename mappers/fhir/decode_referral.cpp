@@ -4,6 +4,35 @@
 #include "fhir/uk_core.hpp"
 
 namespace carebridge::fhir {
+namespace {
+
+// The sender's own coding of a need, kept for the gateway's terminology
+// table: SNOMED CT first (what EPRs send), else the first coding that is not
+// the partnership's. nullptr when it has none.
+const Coding* sender_coding(const Concept& c, const partnership::Systems& systems) {
+    if (const Coding* sct = c.find(uk_core::snomed_system)) return sct;
+    for (std::size_t i = 0; i < c.count; ++i)
+        if (!c.codings[i].system.starts_with(systems.base()) && !c.codings[i].code.empty()) return &c.codings[i];
+    return nullptr;
+}
+
+// A need the partnership's CodeSystem does not name: kept as 'other' with the
+// sender's words and coding, so the gateway can map it (gateway/policy/terminology.hpp).
+model::NeedItem sender_need(const Concept& c, const partnership::Systems& systems) {
+    model::NeedItem need;
+    need.code = model::Need::other;
+    need.text.assign(c.words());
+    if (const Coding* coding = sender_coding(c, systems))
+        need.coding = {std::string(coding->system), std::string(coding->code), std::string(coding->display)};
+    return need;
+}
+
+bool has_need(const Concept& c, const partnership::Systems& systems) {
+    return !c.words().empty() || sender_coding(c, systems) != nullptr;
+}
+
+}  // namespace
+
 std::size_t Decoder::referral_for_unlinked(std::size_t i) {
     if (record_.referrals.empty()) return no_entry;
     if (record_.referrals.size() > 1) {
@@ -121,7 +150,11 @@ void Decoder::decode_service_request(std::size_t i) {
             if (!read_concept(ctx_, v, p, codeable)) return;
             const Coding* c = codeable.find(systems, partnership::referral_pathway);
             if (!c) {
-                ctx_.not_carried(p, "only the partnership pathway is carried as a category");
+                // EPRs put the kind of referral here (a SNOMED CT procedure, "Befriending").
+                if (has_need(codeable, systems))
+                    ref.needs.push_back(sender_need(codeable, systems));
+                else
+                    ctx_.not_carried(p, "only the partnership pathway, or a need, is carried as a category");
                 return;
             }
             if (auto pathway = model::parse_code<model::Pathway>(c->code))
@@ -147,10 +180,9 @@ void Decoder::decode_service_request(std::size_t i) {
                 if (systems.is(code.codings[k].system, partnership::requested_service))
                     ref.requested_services.emplace_back(code.codings[k].code);
             if (ref.requested_services.empty()) {
-                const ElementPath cp = r.child("code");
                 if (!code.words().empty()) ref.requested_services.emplace_back(code.words());
-                if (code.count > 0)
-                    ctx_.not_carried(cp, "the requested service is kept by name; its coding is not carried");
+                // The coding and words also stand as a need, for the gateway's terminology table.
+                if (has_need(code, systems)) ref.needs.push_back(sender_need(code, systems));
             }
         }
 
@@ -184,7 +216,12 @@ void Decoder::decode_service_request(std::size_t i) {
             const Actor* a = actor_for(performer, p);
             if (!a) return;
             if (a->ods.empty()) {
-                ctx_.not_carried(p, "a target organisation needs an ODS code");
+                // An organisation named but not coded: the gateway's directory knows names and aliases.
+                if (a->type != "HealthcareService" && !a->name.empty()) {
+                    ref.targets.push_back(model::Target{a->name, std::string()});
+                    return;
+                }
+                ctx_.not_carried(p, "a target organisation needs an ODS code or a name");
                 return;
             }
             ref.targets.push_back(model::Target{a->ods, a->type == "HealthcareService" ? a->name : std::string()});
@@ -193,22 +230,23 @@ void Decoder::decode_service_request(std::size_t i) {
         each(r, "reasonCode", [&](const rapidjson::Value& v, const ElementPath& p, std::size_t) {
             Concept codeable;
             if (!read_concept(ctx_, v, p, codeable)) return;
-            model::NeedItem need;
             if (const Coding* c = codeable.find(systems, partnership::referral_need)) {
                 auto n = model::parse_code<model::Need>(c->code);
                 if (!n) {
                     ctx_.invalid(p, quoted(c->code) + " is not a partnership need");
                     return;
                 }
+                model::NeedItem need = sender_need(codeable, systems);
                 need.code = *n;
                 need.text.assign(codeable.text);
+                ref.needs.push_back(std::move(need));
             } else {
-                need.code = model::Need::other;
-                need.text.assign(codeable.words());
-                if (codeable.count > 0)
-                    ctx_.not_carried(p, "kept as need 'other' with its words; the coding is not carried");
+                ref.needs.push_back(sender_need(codeable, systems));
             }
-            ref.needs.push_back(std::move(need));
+            const std::size_t kept = ref.needs.back().coding.empty() ? 0 : 1;
+            const std::size_t partnership_codings = codeable.find(systems, partnership::referral_need) ? 1 : 0;
+            if (codeable.count > kept + partnership_codings)
+                ctx_.not_carried(p, "a need keeps one coding besides the partnership's; the others are not carried");
         });
 
         each(r, "supportingInfo", [&](const rapidjson::Value& v, const ElementPath& p, std::size_t) {

@@ -444,8 +444,12 @@ void Decoder::decode_actor(std::size_t i) {
                 }
                 actor.ods.assign(value);
             });
-            // With an ODS code the directory names the organisation.
-            if (!actor.ods.empty()) r.ignore("name");
+            // With an ODS code the directory names the organisation; without, its name
+            // (a former name the gateway's directory knows as an alias) is all there is.
+            if (!actor.ods.empty())
+                r.ignore("name");
+            else
+                read_text(r, "name", actor.name);
         } else if (type == "Practitioner" || type == "RelatedPerson") {
             if (const rapidjson::Value* names = r.take("name")) {
                 const ElementPath path = r.child("name");

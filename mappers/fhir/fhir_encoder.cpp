@@ -515,22 +515,27 @@ private:
         member_if("authoredOn", ref.created);
         if (!ref.referrer_name.empty() || !ref.referrer_ods.empty())
             reference("requester", actor_url(ref.referrer_name, ref.referrer_ods));
-        std::vector<std::string> performers;
+        std::vector<std::pair<std::string_view, std::string>> performers;  // ("reference" or "display", value)
         for (const model::Target& t : ref.targets) {
             if (t.organisation_ods.empty()) {
                 sink_.warning(issues::IssueType::informational, "referral.targets",
                               "a target without an ODS code is not carried");
                 continue;
             }
-            performers.push_back(t.service.empty() ? organisation_url(t.organisation_ods)
-                                                   : service_url(Service{t.organisation_ods, t.service}));
+            // A target known only by name (an alias the gateway's directory resolves) has no ODS code to write.
+            if (t.service.empty() && !model::is_valid_ods_code(t.organisation_ods))
+                performers.emplace_back("display", t.organisation_ods);
+            else
+                performers.emplace_back("reference", t.service.empty()
+                                                         ? organisation_url(t.organisation_ods)
+                                                         : service_url(Service{t.organisation_ods, t.service}));
         }
         if (!performers.empty()) {
             key("performer");
             w_.StartArray();
-            for (const std::string& p : performers) {
+            for (const auto& [k, p] : performers) {
                 w_.StartObject();
-                member("reference", p);
+                member(k, p);
                 w_.EndObject();
             }
             w_.EndArray();
@@ -538,8 +543,17 @@ private:
         if (!ref.needs.empty()) {
             key("reasonCode");
             w_.StartArray();
-            for (const model::NeedItem& need : ref.needs)
-                partnership_concept(partnership::referral_need, model::to_string(need.code), need.text);
+            for (const model::NeedItem& need : ref.needs) {
+                // The partnership's code, then the sender's own (SNOMED CT) when the record kept one.
+                w_.StartObject();
+                key("coding");
+                w_.StartArray();
+                partnership_coding(partnership::referral_need, model::to_string(need.code));
+                if (!need.coding.empty()) coding(need.coding.system, need.coding.code, need.coding.display);
+                w_.EndArray();
+                member_if("text", need.text);
+                w_.EndObject();
+            }
             w_.EndArray();
         }
         if (!supporting.empty()) {

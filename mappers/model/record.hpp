@@ -71,9 +71,22 @@ struct Diagnosis {
     bool operator==(const Diagnosis&) const = default;
 };
 
+// A concept as the sender's system coded it, e.g. SNOMED CT
+// ("http://snomed.info/sct", "1082621000000104", "Referral to befriending service").
+struct Coding {
+    std::string system;  // a URI; empty: no coding
+    std::string code;
+    std::string display;
+    bool empty() const { return system.empty() && code.empty(); }
+    bool operator==(const Coding&) const = default;
+};
+
 struct NeedItem {
     Need code = Need::other;
     std::string text;  // free text from the referrer, kept beside the code
+    // The sender's own coding when it is not the partnership's (EPRs send
+    // SNOMED CT): the gateway's terminology table maps it to a need.
+    Coding coding;
     bool operator==(const NeedItem&) const = default;
 };
 

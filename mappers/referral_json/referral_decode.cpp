@@ -203,6 +203,14 @@ private:
                 const std::string_view key = view(m.name);
                 if (key == "code") code(m.value, at, key, n.code);
                 else if (key == "text") n.text = text(m.value);
+                else if (key == "coding") {
+                    for (const auto& c : m.value.GetObject()) {
+                        const std::string_view part = view(c.name);
+                        if (part == "system") n.coding.system = text(c.value);
+                        else if (part == "code") n.coding.code = text(c.value);
+                        else if (part == "display") n.coding.display = text(c.value);
+                    }
+                }
             }
         }
     }

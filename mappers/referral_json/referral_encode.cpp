@@ -63,6 +63,14 @@ public:
                 w_.StartObject();
                 code("code", n.code);
                 field("text", n.text);
+                if (!n.coding.empty()) {
+                    key("coding");
+                    w_.StartObject();
+                    field("system", n.coding.system);
+                    field("code", n.coding.code);
+                    field("display", n.coding.display);
+                    w_.EndObject();
+                }
                 w_.EndObject();
             }
             w_.EndArray();

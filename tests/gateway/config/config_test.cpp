@@ -326,7 +326,7 @@ TEST(Refuse, AnUnknownTopLevelKey) {
               "listners: unknown key (expected one of schema, listener, threads, work_threads, payload_retention_days, limits, store, "
               "outbox_lease_seconds, organisations, "
               "clients, certificate_clients, policy_version, routing_rules, agreements, minimisation_profiles, "
-              "escalation, glossary)");
+              "escalation, glossary, terminology)");
 }
 
 TEST(Refuse, AnUnknownNestedKey) {
