@@ -332,10 +332,11 @@ TEST(Identity, ADisplayOnlyReferenceIsALastResort) {
     const Decoded d = decode_text(request(R"({"identifier": {)" + nhs + R"(, "value": "9990000018"}})",
                                           R"("requester": {"display": "Dr Example"}, "performer": [{"display": "A Team"}], )"));
     ASSERT_TRUE(d.record) << d.outcome();
-    // A name is kept as a name; a target needs an ODS code, which a display cannot give.
+    // A name is kept as a name. A target named only by display is kept by that
+    // name, for the directory to resolve through its aliases (or to triage).
     EXPECT_EQ(d.record->referrals.at(0).referrer_name, "Dr Example");
-    EXPECT_TRUE(d.record->referrals.at(0).targets.empty());
-    EXPECT_TRUE(d.warning_at("ServiceRequest.performer[0]", "ODS code")) << d.outcome();
+    ASSERT_EQ(d.record->referrals.at(0).targets.size(), 1u) << d.outcome();
+    EXPECT_EQ(d.record->referrals.at(0).targets[0].organisation_ods, "A Team") << d.outcome();
     ASSERT_EQ(d.paths.references.size(), 3u);
     EXPECT_EQ(d.paths.references[1].path, "ServiceRequest.requester");
     EXPECT_EQ(d.paths.references[1].how, "display");
