@@ -172,7 +172,7 @@ void Pipeline::commit(store::WriteSet writes, bool triaged, Reply reply) {
         r.content_type = std::string(fhir_json);
         r.body = stored.outcome;
         if (held) {
-            metrics_.count_triaged();
+            if (!stored.duplicate) metrics_.count_triaged();
             r.headers.emplace_back("Location", intake::task_location(stored.id));
             r.headers.emplace_back("Content-Location", "/referrals/" + stored.id);
         } else {

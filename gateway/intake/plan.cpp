@@ -72,7 +72,10 @@ void plan_triage(IntakePlan& out, store::StoredMessage message, DisclosurePlan p
 
     store::WriteSet& writes = out.writes;
     record_arrival(writes, actor, message, decode_issues);
-    move_into(writes.audit, plan.audit);
+    // The decisions stand; a disclosure planned for an earlier referral of
+    // the same record does not, since nothing of the record goes anywhere yet.
+    for (audit::AuditEvent& e : plan.audit)
+        if (e.action != audit::AuditAction::disclosed) writes.audit.push_back(std::move(e));
     writes.audit.push_back(message_event(audit::AuditAction::status_changed, actor, message, audit::outcome::success,
                                          audit::Detail()
                                              .add("status", "triage")
