@@ -6,6 +6,7 @@
 #include "api/partner_api.hpp"
 #include "api/pipeline.hpp"
 #include "api/status_api.hpp"
+#include "api/triage_api.hpp"
 #include "ui/ui_assets.hpp"
 
 namespace carebridge::gateway::api {
@@ -36,6 +37,8 @@ std::vector<Endpoint> Pipeline::declare_endpoints() {
     for (Endpoint& e : partner_endpoints([this] { return PartnerApi{store_, config(), outbox_queued_}; }))
         endpoints.push_back(std::move(e));
     for (Endpoint& e : status_endpoints([this] { return StatusApi{store_, config(), outbox_queued_}; }))
+        endpoints.push_back(std::move(e));
+    for (Endpoint& e : triage_endpoints([this] { return TriageApi{store_, config(), directory(), outbox_queued_}; }))
         endpoints.push_back(std::move(e));
 
     // Intake is for connected systems; each handler checks the body's format.

@@ -118,6 +118,7 @@ void Pipeline::intake(http::Request request, const Screened& screened, Reply rep
                                                   {config, this->directory()}, std::chrono::system_clock::now());
     switch (plan.status) {
         case intake::PlanStatus::accepted: break;
+        case intake::PlanStatus::triaged: return commit(std::move(plan.writes), true, std::move(reply));
         case intake::PlanStatus::no_id: {
             http::Response r = reject(http::Rejection::store_unavailable, 503, "transient",
                                       "the gateway could not draw a random id; nothing was kept, send it again");
@@ -135,7 +136,7 @@ void Pipeline::intake(http::Request request, const Screened& screened, Reply rep
             return;
         }
     }
-    commit(std::move(plan.writes), "/referrals/", std::move(reply));
+    commit(std::move(plan.writes), false, std::move(reply));
 }
 
 void Pipeline::record_rejection(const intake::Actor& actor, const std::string& patient, std::string_view reason,
@@ -155,8 +156,8 @@ void Pipeline::record_rejection(const intake::Actor& actor, const std::string& p
                                          store::CommitResult) mutable { reply(std::move(response)); });
 }
 
-void Pipeline::commit(store::WriteSet writes, std::string location_base, Reply reply) {
-    intake::commit_intake(store_, std::move(writes), [this, location_base = std::move(location_base),
+void Pipeline::commit(store::WriteSet writes, bool triaged, Reply reply) {
+    intake::commit_intake(store_, std::move(writes), [this, triaged,
                                                       reply = std::move(reply)](intake::CommitOutcome outcome) {
         if (outcome.status == intake::CommitStatus::store_failed || outcome.messages.empty()) {
             http::Response r = reject(http::Rejection::store_unavailable, 503, "transient",
@@ -165,11 +166,23 @@ void Pipeline::commit(store::WriteSet writes, std::string location_base, Reply r
             return reply(std::move(r));
         }
         const intake::CommittedMessage& stored = outcome.messages.front();
+        // A resend is answered as its original was: held for triage or routed.
+        bool held = triaged;
+        if (stored.duplicate) {
+            std::error_code error;
+            held = store_.find_triage_item(stored.id, error).has_value();
+        }
         http::Response r;
-        r.status = 201;
+        r.status = held ? 202 : 201;
         r.content_type = std::string(fhir_json);
         r.body = stored.outcome;
-        r.headers.emplace_back("Location", location_base + stored.id);
+        if (held) {
+            if (!stored.duplicate) metrics_.count_triaged();
+            r.headers.emplace_back("Location", intake::task_location(stored.id));
+            r.headers.emplace_back("Content-Location", "/referrals/" + stored.id);
+        } else {
+            r.headers.emplace_back("Location", "/referrals/" + stored.id);
+        }
         if (stored.duplicate) r.headers.emplace_back("Idempotent-Replayed", "true");
         if (outcome.queued > 0 && outbox_queued_) outbox_queued_();
         reply(std::move(r));
@@ -188,6 +201,8 @@ std::string render_export_summary(const intake::ExportSummary& s) {
     w.Uint64(s.accepted);
     w.Key("duplicates");
     w.Uint64(s.duplicates);
+    w.Key("triaged");
+    w.Uint64(s.triaged);
     w.Key("rejected");
     w.Uint64(s.rejected);
     w.Key("refused");
@@ -248,6 +263,7 @@ void Pipeline::intake_export(http::Request request, const Screened& screened, Re
             intake::take_in_export(*stream, arrival, {config(), directory()}, store_, options);
         // Each refused client counts as the same referral refused at POST /fhir would.
         for (std::size_t i = 0; i < summary.refused; ++i) metrics_.count_rejection(http::Rejection::not_routable);
+        for (std::size_t i = 0; i < summary.triaged; ++i) metrics_.count_triaged();
         if (summary.status == intake::ExportStatus::store_failed) {
             http::Response r = reject(http::Rejection::store_unavailable, 503, "transient",
                                       "the store failed part-way; " + std::to_string(summary.accepted) +
@@ -260,6 +276,8 @@ void Pipeline::intake_export(http::Request request, const Screened& screened, Re
         r.body = render_export_summary(summary);
         if (summary.accepted + summary.duplicates > 0)
             r.status = 201;
+        else if (summary.triaged > 0)
+            r.status = 202;  // held for triage, nothing routed yet
         else {
             r.status = summary.fatal ? 400 : 422;
             metrics_.count_rejection(summary.fatal ? http::Rejection::malformed : http::Rejection::invalid_content);

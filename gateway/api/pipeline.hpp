@@ -13,7 +13,9 @@
 //     policy     route, agreement and consent per recipient, minimised copies;
 //                422 for a closed service or when no recipient may receive it
 //     store      the message and its outbox rows committed durably; 503 when the store cannot
-//     reply      201 with Location, or the original result for an idempotent repeat
+//     reply      201 with Location, or the original result for an idempotent repeat;
+//                202 with a Task to poll when the directory could not route it and
+//                the submitter triages (api/triage_api.hpp)
 //
 // The audit log (DESIGN.md) joins between decode and store; its rows go
 // into the same write set and commit.
@@ -97,7 +99,10 @@ private:
     http::Response ready();
     http::Response health();
     http::Response metrics_text();
-    void commit(store::WriteSet writes, std::string location_base, Reply reply);
+    // Commits an intake's write set and answers: 201 with Location for an
+    // accepted referral, 202 with the Task to poll for one held for triage
+    // (`triaged`, or an idempotent repeat of one), 503 when it was not stored.
+    void commit(store::WriteSet writes, bool triaged, Reply reply);
 
     mutable std::mutex config_mutex_;
     std::shared_ptr<const config::Config> config_;

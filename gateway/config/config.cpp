@@ -62,6 +62,10 @@ const MinimisationProfile* Config::minimisation_profile(std::string_view id) con
     return nullptr;
 }
 
+std::string_view to_string(OnUnroutable on_unroutable) {
+    return on_unroutable == OnUnroutable::reject ? "reject" : "triage";
+}
+
 std::string_view to_string(Role role) {
     switch (role) {
     case Role::submitter: return "submitter";

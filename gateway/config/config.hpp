@@ -152,6 +152,13 @@ struct Terminology {
     std::vector<TerminologyEntry> phrases;
 };
 
+// What becomes of a referral from this client that the directory cannot route
+// (an unknown or closed organisation or service, no route): held in the
+// triage queue for an admin and answered 202 (api/triage_api.hpp), or
+// refused with 422 as before.
+enum class OnUnroutable { triage, reject };
+std::string_view to_string(OnUnroutable on_unroutable);
+
 // A connected system authenticated by a bearer token.
 struct ApiClient {
     std::string id;            // e.g. "trust-epr"; appears in the access log
@@ -160,6 +167,7 @@ struct ApiClient {
     std::string token_sha256;  // lower-case hex of SHA-256 over the token's bytes
     double rate_per_second = 0;  // 0: the limits' default
     double burst = 0;            // 0: the limits' default
+    OnUnroutable on_unroutable = OnUnroutable::triage;
 };
 
 // A connected system authenticated by a client certificate (mutual TLS).
@@ -169,6 +177,7 @@ struct CertificateClient {
     Roles roles;
     double rate_per_second = 0;
     double burst = 0;
+    OnUnroutable on_unroutable = OnUnroutable::triage;
 };
 
 enum class ClientCertificates { none, optional, required };
@@ -243,6 +252,9 @@ struct Config {
     Terminology terminology;
     // A red referral not accepted within this is escalated to its originator; 0: never.
     std::chrono::seconds red_escalation_after{0};
+    // A referral left in the triage queue this long is escalated to its
+    // originator as an unaccepted red referral is ("triage.escalate_after_seconds"); 0: never.
+    std::chrono::seconds triage_escalate_after{4 * 3600};
 
     // By id, ODS code or alias (case-insensitive for names); nullptr when unknown.
     const Organisation* organisation(std::string_view id_ods_or_alias) const;

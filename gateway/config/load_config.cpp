@@ -238,6 +238,9 @@ public:
         if (const Value* l = member(root_, "limits")) limits(*l, config.limits);
         if (const Value* e = member(root_, "escalation"))
             config.red_escalation_after = std::chrono::seconds(integer_or(*e, "red_not_accepted_within_seconds", 0));
+        if (const Value* t = member(root_, "triage"))
+            config.triage_escalate_after =
+                std::chrono::seconds(integer_or(*t, "escalate_after_seconds", config.triage_escalate_after.count()));
         if (auto e = store(view(root_["store"]), config.store)) return e;
         config.store.outbox_lease =
             std::chrono::seconds(integer_or(root_, "outbox_lease_seconds", config.store.outbox_lease.count()));
@@ -595,6 +598,12 @@ private:
     }
 
 
+    // Triage unless the client asks to be refused (the schema allows only these two words).
+    static OnUnroutable on_unroutable(const Value& client) {
+        const Value* v = member(client, "on_unroutable");
+        return v && view(*v) == "reject" ? OnUnroutable::reject : OnUnroutable::triage;
+    }
+
     static std::optional<std::string> clients(const Value& list, Config& config) {
         std::map<std::string, std::size_t> ids, tokens;
         for (rapidjson::SizeType i = 0; i < list.Size(); ++i) {
@@ -607,6 +616,7 @@ private:
             client.token_sha256 = std::string(view(c["token_sha256"]));
             client.rate_per_second = number_or(c, "rate_per_second", 0);
             client.burst = number_or(c, "burst", 0);
+            client.on_unroutable = on_unroutable(c);
 
             if (auto e = known_organisation(config, at + ".organisation", client.organisation)) return e;
             if (const auto [it, fresh] = ids.try_emplace(client.id, i); !fresh)
@@ -632,6 +642,7 @@ private:
             client.roles = read_roles(c["roles"]);
             client.rate_per_second = number_or(c, "rate_per_second", 0);
             client.burst = number_or(c, "burst", 0);
+            client.on_unroutable = on_unroutable(c);
 
             if (auto e = known_organisation(config, at + ".organisation", client.organisation)) return e;
             if (const auto [it, fresh] = subjects.try_emplace(client.subject, i); !fresh)

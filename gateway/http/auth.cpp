@@ -28,6 +28,7 @@ AuthStatus authenticate(const config::Config& config, const Request& request, Pr
             principal.roles = client->roles;
             principal.rate_per_second = client->rate_per_second;
             principal.burst = client->burst;
+            principal.on_unroutable = client->on_unroutable;
             return AuthStatus::ok;
         }
     }
@@ -44,6 +45,7 @@ AuthStatus authenticate(const config::Config& config, const Request& request, Pr
     principal.roles = client->roles;
     principal.rate_per_second = client->rate_per_second;
     principal.burst = client->burst;
+    principal.on_unroutable = client->on_unroutable;
     return AuthStatus::ok;
 }
 

@@ -17,6 +17,8 @@ struct Principal {
     config::Roles roles;
     double rate_per_second = 0;  // this client's limit; 0: the config default
     double burst = 0;
+    // What its unroutable referrals become (config::OnUnroutable): triaged unless it asked for 422.
+    config::OnUnroutable on_unroutable = config::OnUnroutable::triage;
 };
 
 enum class AuthStatus {

@@ -178,6 +178,10 @@ std::string Metrics::render() const {
            "originators.\n"
            "# TYPE carebridge_referral_escalations_total counter\n";
     out += "carebridge_referral_escalations_total " + std::to_string(escalations()) + "\n";
+    out += "# HELP carebridge_referrals_triaged_total Referrals the directory could not route, held in the triage "
+           "queue instead of refused.\n"
+           "# TYPE carebridge_referrals_triaged_total counter\n";
+    out += "carebridge_referrals_triaged_total " + std::to_string(triaged()) + "\n";
     return out;
 }
 

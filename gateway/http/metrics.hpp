@@ -74,6 +74,9 @@ public:
     // Red referrals escalated to their originators (status_api's escalations).
     void count_escalations(std::uint64_t n) { escalations_.fetch_add(n, std::memory_order_relaxed); }
     std::uint64_t escalations() const { return escalations_.load(std::memory_order_relaxed); }
+    // Referrals the directory could not route, held in the triage queue (202) instead of refused.
+    void count_triaged() { triaged_.fetch_add(1, std::memory_order_relaxed); }
+    std::uint64_t triaged() const { return triaged_.load(std::memory_order_relaxed); }
     std::uint64_t rejections(Rejection reason) const;
     std::uint64_t requests(RouteId route, unsigned status) const;
 
@@ -95,6 +98,7 @@ private:
     std::atomic<std::uint64_t> commit_write_sets_{0};
     std::atomic<long> open_connections_{0};
     std::atomic<std::uint64_t> escalations_{0};
+    std::atomic<std::uint64_t> triaged_{0};
 };
 
 }  // namespace carebridge::gateway::http

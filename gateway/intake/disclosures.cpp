@@ -70,8 +70,12 @@ DisclosurePlan plan_disclosures(const model::PersonRecord& record, const store::
             plan.audit.push_back(std::move(e));
         }
         if (routing.refusal) {
-            plan.refusal = Refusal{routing.refusal->kind == policy::RefusalKind::unknown_sender ? 403u : 422u,
-                                   routing.refusal->message};
+            const policy::RefusalKind kind = routing.refusal->kind;
+            plan.refusal = Refusal{kind == policy::RefusalKind::unknown_sender ? 403u : 422u, routing.refusal->message,
+                                   std::string(policy::to_string(kind)),
+                                   kind != policy::RefusalKind::no_referral &&
+                                       kind != policy::RefusalKind::several_referrals &&
+                                       kind != policy::RefusalKind::unknown_sender};
             return plan;
         }
         if (routing.recipients.empty()) {

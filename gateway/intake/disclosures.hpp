@@ -31,6 +31,16 @@ Actor actor_of(const http::Principal& principal, const config::Config& config, s
 struct Refusal {
     unsigned status = 422;  // 403 for a sender the directory does not know
     std::string message;
+    // The routing refusal's kind (policy::to_string(RefusalKind)); empty when
+    // routing found recipients but every one was denied (consent, agreement).
+    std::string kind;
+    // True when an admin could send it somewhere: the directory did not know
+    // where it should go (an unknown or closed organisation or service, no
+    // route, criteria). Not for a document without one referral, an unknown
+    // sender, or a referral every candidate was denied (consent refused, no
+    // agreement: re-routing cannot mend that, and holding it would keep what
+    // may not be shared).
+    bool triageable = false;
 };
 
 struct DisclosurePlan {

@@ -9,6 +9,7 @@ ExportSummary take_in_export(ExportStream& stream, const Arrival& arrival, const
     ExportSummary summary;
     store::WriteSet group;
     std::vector<std::size_t> ordinals;  // index for index with group.messages
+    std::vector<bool> held;             // the same: triaged rather than accepted
     const auto flush = [&] {
         if (group.messages.empty() && group.audit.empty()) return true;
         const CommitOutcome outcome = commit_intake_and_wait(store, std::move(group));
@@ -17,11 +18,14 @@ ExportSummary take_in_export(ExportStream& stream, const Arrival& arrival, const
         for (std::size_t i = 0; i < outcome.messages.size(); ++i) {
             if (outcome.messages[i].duplicate)
                 ++summary.duplicates;
+            else if (held[i])
+                ++summary.triaged;
             else
                 ++summary.accepted;
             if (summary.stored.size() < options.max_listed) summary.stored.emplace_back(ordinals[i], outcome.messages[i].id);
         }
         ordinals.clear();
+        held.clear();
         if (outcome.queued > 0 && options.queued) options.queued();
         return true;
     };
@@ -55,6 +59,7 @@ ExportSummary take_in_export(ExportStream& stream, const Arrival& arrival, const
                 summary.refusals.push_back(ClientRefusal{client.ordinal, plan.refusal->status, plan.refusal->message});
         } else {
             ordinals.push_back(client.ordinal);
+            held.push_back(plan.status == PlanStatus::triaged);
         }
         join(group, std::move(plan.writes));
         // Refused clients add audit entries alone, so the audit count bounds a group too.

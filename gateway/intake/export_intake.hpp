@@ -41,7 +41,7 @@ struct ClientRefusal {
 
 enum class ExportStatus {
     // The export was read to its end or to a fatal issue (`fatal`); every
-    // client read was stored, repeated, rejected (decode) or refused (policy).
+    // client read was stored, triaged, repeated, rejected (decode) or refused (policy).
     read,
     // The file is not an export that can be opened: nothing was read or stored; `issues` says why.
     unreadable,
@@ -54,6 +54,9 @@ enum class ExportStatus {
 struct ExportSummary {
     ExportStatus status = ExportStatus::read;
     std::size_t accepted = 0, duplicates = 0, rejected = 0, refused = 0;
+    // Clients the directory could not route, held in the triage queue
+    // (PlanStatus::triaged); listed in `stored` with the accepted ones.
+    std::size_t triaged = 0;
     bool fatal = false;                                       // reading stopped before the end
     std::vector<std::pair<std::size_t, std::string>> stored;  // client ordinal → message id
     std::vector<ClientRefusal> refusals;

@@ -48,6 +48,14 @@ enum class PlanStatus {
     // `writes` holds only the policy decisions and the rejection, naming no
     // message: commit it so the refusal is on the record, and store nothing else.
     refused,
+    // Refused as above for a reason an admin can mend (Refusal::triageable),
+    // from a submitter that triages (http::Principal::on_unroutable):
+    // `writes` holds the message (its outcome saying it is held for
+    // triage), received, translated, the decisions, a status_changed
+    // "triage" entry, its triage item, a "triage" step in its history and,
+    // with config triage_escalate_after, its escalation timer. Commit it
+    // and answer 202; `message_id` and `refusal` are set.
+    triaged,
     // No random id could be drawn: `writes` is empty and nothing may be stored
     // under a predictable id; the sender should send again.
     no_id,
@@ -56,8 +64,8 @@ enum class PlanStatus {
 struct IntakePlan {
     PlanStatus status = PlanStatus::no_id;
     store::WriteSet writes;
-    std::optional<Refusal> refusal;  // set exactly when refused
-    std::string message_id;          // set exactly when accepted
+    std::optional<Refusal> refusal;  // set exactly when refused or triaged
+    std::string message_id;          // set exactly when accepted or triaged
 };
 
 // Plans `record`, decoded from `payload` with `decode_issues` (the decode's warnings;
@@ -65,6 +73,9 @@ struct IntakePlan {
 IntakePlan plan_intake(const model::PersonRecord& record, std::string payload, const issues::IssueSink& decode_issues,
                        const Arrival& arrival, const Partnership& partnership,
                        std::chrono::system_clock::time_point now);
+
+// Where a triaged referral's submitter polls its Task (api/triage_api.hpp).
+std::string task_location(std::string_view message_id);
 
 // Adds one plan's writes to a group committed together (an export's clients).
 void join(store::WriteSet& group, store::WriteSet&& plan);

@@ -354,7 +354,7 @@ private:
     // commit cannot let a timer fire twice.
     void schedule_escalations() {
         const auto config = pipeline_->config();
-        escalation_timer_->expires_after(timers::escalation_check_interval(config->red_escalation_after));
+        escalation_timer_->expires_after(timers::escalation_check_interval(*config));
         escalation_timer_->async_wait([this](boost::system::error_code ec) {
             if (ec || draining_) return;
             if (!escalating_.exchange(true)) {
@@ -364,7 +364,7 @@ private:
                                          [this](std::size_t escalated, bool failed) {
                                              metrics_.count_escalations(escalated);
                                              if (failed)
-                                                 note("red referral escalations not checked: the store failed; "
+                                                 note("red and triage escalations not checked: the store failed; "
                                                       "retrying");
                                              escalating_.store(false);
                                          });

@@ -1,4 +1,4 @@
-// The outbox states' names, as both backends store them (store.hpp).
+// The outbox and triage states' names, as both backends store them (store.hpp).
 
 #include "store/store.hpp"
 
@@ -17,6 +17,21 @@ std::string_view to_string(OutboxState state) {
 std::optional<OutboxState> parse_outbox_state(std::string_view name) {
     for (OutboxState state :
          {OutboxState::pending, OutboxState::delivered, OutboxState::dead, OutboxState::acknowledged})
+        if (to_string(state) == name) return state;
+    return std::nullopt;
+}
+
+std::string_view to_string(TriageState state) {
+    switch (state) {
+        case TriageState::open: return "open";
+        case TriageState::rerouted: return "rerouted";
+        case TriageState::returned: return "returned";
+    }
+    return "open";
+}
+
+std::optional<TriageState> parse_triage_state(std::string_view name) {
+    for (TriageState state : {TriageState::open, TriageState::rerouted, TriageState::returned})
         if (to_string(state) == name) return state;
     return std::nullopt;
 }

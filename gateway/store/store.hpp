@@ -120,6 +120,53 @@ struct EscalationTimer {
     std::string due_at;  // instant, UTC, e.g. 2026-11-23T09:30:00.000Z
 };
 
+// ---- the triage queue (api/triage_api, intake/plan) ----
+// A referral the directory could not route (an unknown or closed
+// organisation or service, no route) from a submitter that triages rather
+// than rejects: the message is stored as any other, and this row holds it
+// for an admin to re-route or return to its sender. open: waiting;
+// rerouted: sent to a service an admin chose; returned: sent back to its
+// sender with a reason.
+enum class TriageState { open, rerouted, returned };
+std::string_view to_string(TriageState state);
+std::optional<TriageState> parse_triage_state(std::string_view name);
+
+struct TriageItem {
+    std::uint64_t seq = 0;     // set by the store, increasing: the queue's cursor
+    std::string message_id;    // the stored message held
+    std::string kind;          // why routing refused it: policy::RefusalKind's name, e.g. "unknown_organisation"
+    std::string reason;        // the refusal as the submitter was told it
+    TriageState state = TriageState::open;
+    std::string organisation;  // rerouted: the organisation id chosen
+    std::string service;       // rerouted: the service id chosen
+    std::string return_reason; // returned: why, as the admin wrote it
+    std::string created_at;    // instant, UTC; empty in a write set: the store stamps it
+    std::string updated_at;    // instant, UTC; the store stamps it
+    // Read from the message, never written with the item.
+    std::string sender;       // organisation id
+    std::string referral_id;  // the sender's referral id
+    std::string received_at;
+};
+
+// An admin's step on a triage item: re-routed or returned. Applied only
+// while the item is open; one that is not refuses the whole write set with
+// StoreErrc::triage_not_open, so two admins (or two instances) cannot both
+// dispose of one item and nothing of the loser's step is sent.
+struct TriageUpdate {
+    std::string message_id;
+    TriageState state = TriageState::rerouted;
+    std::string organisation;
+    std::string service;
+    std::string return_reason;
+};
+
+// Which triage items to read, oldest first, after a cursor (TriageItem::seq).
+struct TriageQuery {
+    std::optional<TriageState> state;  // nullopt: every state
+    std::uint64_t after_seq = 0;
+    std::size_t limit = 100;  // clamped to 1..1000
+};
+
 // What one request commits, all or nothing. Outbox rows and audit entries
 // join the messages here so a disclosure and its record are one commit.
 struct WriteSet {
@@ -131,7 +178,8 @@ struct WriteSet {
     // State changes of existing outbox items, applied after the new rows.
     std::vector<OutboxUpdate> outbox_updates;
     // Steps of referrals' histories, appended with the outbox rows that tell
-    // the originator of them.
+    // the originator of them; a step of a message here that turns out an
+    // idempotent repeat is left out.
     std::vector<HistoryEntry> history;
     // Escalation timers to set, one per message at most; a timer whose
     // message turns out an idempotent repeat is left out, as its outbox rows are.
@@ -146,6 +194,11 @@ struct WriteSet {
     // StoreErrc::escalation_not_pending, so an escalation is recorded and
     // sent at most once.
     std::vector<std::string> escalation_timers_fired;
+    // Triage items to add, one per message at most; one whose message turns
+    // out an idempotent repeat is left out (the original's item stands).
+    std::vector<TriageItem> triage;
+    // Admins' steps on open items (TriageUpdate says what a closed one does).
+    std::vector<TriageUpdate> triage_updates;
     // Audit log (gateway/audit/): appended in order after the messages, in
     // the same savepoint; a write set may hold events alone. An event whose
     // message_id is a message here that turns out an idempotent repeat is
@@ -208,6 +261,13 @@ public:
     // The organisations the message was routed to (those with an outbox row
     // for it), each once: the ones that may post its status.
     virtual std::vector<std::string> message_recipients(std::string_view message_id, std::error_code& error) = 0;
+
+    // ---- the triage queue (api/triage_api) ----
+    // One page of the queue, oldest first, each with its message's sender,
+    // referral id and arrival.
+    virtual std::vector<TriageItem> find_triage_items(const TriageQuery& query, std::error_code& error) = 0;
+    // The item holding `message_id`; nullopt and no error when it was never triaged.
+    virtual std::optional<TriageItem> find_triage_item(std::string_view message_id, std::error_code& error) = 0;
 
     // Timers due at `now` (an instant, UTC) that have not fired, earliest first, at most `limit`.
     virtual std::vector<EscalationTimer> due_escalation_timers(std::string_view now, std::size_t limit,

@@ -16,6 +16,8 @@ public:
                 return "the data directory cannot be used";
             case StoreErrc::escalation_not_pending:
                 return "the escalation timer has already fired or ended";
+            case StoreErrc::triage_not_open:
+                return "the triage item has already been re-routed or returned";
         }
         return "unknown store error";
     }

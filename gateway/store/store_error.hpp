@@ -13,6 +13,7 @@ enum class StoreErrc {
     closed,              // close() has run; nothing more is accepted
     bad_directory,       // options.directory cannot be created or used
     escalation_not_pending,  // a write set fires an escalation timer that has fired or ended already
+    triage_not_open,         // a write set re-routes or returns a triage item that is not open (or not there)
 };
 
 const std::error_category& store_category();

@@ -100,13 +100,41 @@ std::error_code update_outbox(const std::vector<OutboxUpdate>& updates, std::vec
     return {};
 }
 
-std::error_code insert_history(const std::vector<HistoryEntry>& history, WriteTransaction& transaction,
-                               std::string& message) {
+std::error_code insert_history(const std::vector<HistoryEntry>& history, const std::vector<std::string_view>& repeated,
+                               WriteTransaction& transaction, std::string& message) {
     for (const HistoryEntry& entry : history) {
+        if (is_repeated(repeated, entry.message_id)) continue;  // a triaged resend's first step stands
         const std::string time = entry.time.empty() ? audit::now_instant() : entry.time;
         if (auto error = transaction.insert_history(entry, time, message)) {
             message = "cannot add to a referral's history: " + message;
             return error;
+        }
+    }
+    return {};
+}
+
+// New items first (left out for a repeated message), then admins' steps,
+// each of which must find its item open (store.hpp).
+std::error_code apply_triage(const WriteSet& writes, const std::vector<std::string_view>& repeated,
+                             WriteTransaction& transaction, std::string& message) {
+    const std::string time = audit::now_instant();
+    for (const TriageItem& item : writes.triage) {
+        if (is_repeated(repeated, item.message_id)) continue;
+        if (auto error = transaction.insert_triage_item(item, item.created_at.empty() ? time : item.created_at,
+                                                        message)) {
+            message = "cannot add to the triage queue: " + message;
+            return error;
+        }
+    }
+    for (const TriageUpdate& update : writes.triage_updates) {
+        bool applied = false;
+        if (auto error = transaction.update_triage_item(update, time, applied, message)) {
+            message = "cannot update a triage item: " + message;
+            return error;
+        }
+        if (!applied) {
+            message = "a triage item is no longer open";
+            return make_error_code(StoreErrc::triage_not_open);
         }
     }
     return {};
@@ -193,7 +221,8 @@ CommitResult apply_write_set(const WriteSet& writes, WriteTransaction& transacti
         error = insert_outbox(writes.outbox, repeated, result.outbox_ids, transaction, message);
     }
     if (!error) error = update_outbox(writes.outbox_updates, result.outbox_updated, transaction, message);
-    if (!error) error = insert_history(writes.history, transaction, message);
+    if (!error) error = insert_history(writes.history, repeated, transaction, message);
+    if (!error) error = apply_triage(writes, repeated, transaction, message);
     if (!error) error = set_escalation_timers(writes, repeated, transaction, message);
     std::vector<audit::AuditEvent> purge_events;
     if (!error && !writes.purge_payloads_before.empty())

@@ -66,6 +66,12 @@ public:
                                                bool& applied, std::string& message) = 0;
     virtual std::error_code insert_history(const HistoryEntry& entry, std::string_view time,
                                            std::string& message) = 0;
+    // Inserts a triage item stamped `time`.
+    virtual std::error_code insert_triage_item(const TriageItem& item, std::string_view time,
+                                               std::string& message) = 0;
+    // Applies `update` to the item while it is open; `applied`: it was.
+    virtual std::error_code update_triage_item(const TriageUpdate& update, std::string_view time, bool& applied,
+                                               std::string& message) = 0;
     // A timer once set keeps its first due time.
     virtual std::error_code set_escalation_timer(const EscalationTimer& timer, std::string& message) = 0;
     // Ends the message's timer; with `only_pending`, only one still pending.

@@ -62,14 +62,15 @@ struct EscalationRound {
 // tells the originator and records it.
 store::WriteSet escalation_of(const config::Config& config, const store::StoredMessage& message,
                               const store::EscalationTimer& timer, std::vector<store::HistoryEntry> history,
-                              std::chrono::system_clock::time_point now, const std::string& waited) {
+                              std::chrono::system_clock::time_point now, const std::string& reason,
+                              std::string_view why) {
     store::WriteSet writes;
     writes.escalation_timers_fired.push_back(timer.message_id);
     store::HistoryEntry step;
     step.message_id = message.id;
     step.organisation = std::string(status::gateway_actor);
     step.status = "escalated";
-    step.reason = "red referral not accepted within " + waited + " of being sent";
+    step.reason = reason;
     step.time = audit::format_instant(now);
     history.push_back(step);
     writes.history.push_back(step);
@@ -86,6 +87,7 @@ store::WriteSet escalation_of(const config::Config& config, const store::StoredM
     e.outcome = std::string(audit::outcome::success);
     e.detail = audit::Detail()
                    .add("status", "escalated")
+                   .add("why", why)
                    .add("due_at", timer.due_at)
                    .add("notified", told_ods)
                    .text();
@@ -100,6 +102,12 @@ std::chrono::seconds escalation_check_interval(std::chrono::seconds red_escalati
                                             std::chrono::seconds(60));
 }
 
+std::chrono::seconds escalation_check_interval(const config::Config& config) {
+    const auto red = config.red_escalation_after, triage = config.triage_escalate_after;
+    if (red.count() <= 0 || triage.count() <= 0) return escalation_check_interval(std::max(red, triage));
+    return escalation_check_interval(std::min(red, triage));
+}
+
 void escalate_overdue(const Escalations& escalations, std::chrono::system_clock::time_point now,
                       EscalationsDone done) {
     const auto finish = [&done](std::size_t escalated, bool failed) {
@@ -107,7 +115,8 @@ void escalate_overdue(const Escalations& escalations, std::chrono::system_clock:
     };
     const config::Config& config = escalations.config;
     store::Store& store = escalations.store;
-    if (config.red_escalation_after.count() <= 0) return finish(0, false);
+    if (config.red_escalation_after.count() <= 0 && config.triage_escalate_after.count() <= 0)
+        return finish(0, false);
     std::error_code error;
     const auto due = store.due_escalation_timers(audit::format_instant(now), timers_per_round, error);
     if (error) return finish(0, true);
@@ -118,7 +127,10 @@ void escalate_overdue(const Escalations& escalations, std::chrono::system_clock:
     // referral was taken on since it was read here) drops that one alone.
     store::WriteSet not_needed;
     std::vector<store::WriteSet> fired;
-    const std::string waited = describe_wait(config.red_escalation_after);
+    const std::string red_reason =
+        "red referral not accepted within " + describe_wait(config.red_escalation_after) + " of being sent";
+    const std::string triage_reason = "referral held in triage for " + describe_wait(config.triage_escalate_after) +
+                                      " without being re-routed or returned";
     for (const store::EscalationTimer& timer : due) {
         const auto message = store.find_message(timer.message_id, error);
         if (error) return finish(0, true);
@@ -128,12 +140,26 @@ void escalate_overdue(const Escalations& escalations, std::chrono::system_clock:
         }
         auto history = store.referral_history(message->id, error);
         if (error) return finish(0, true);
+        // A referral held in triage waits on the partnership's admins, not on
+        // a recipient: it escalates while it is still held.
+        const auto held = store.find_triage_item(message->id, error);
+        if (error) return finish(0, true);
+        // A wait no longer configured leaves its timers pending, as before any were set.
+        if (held ? config.triage_escalate_after.count() <= 0 : config.red_escalation_after.count() <= 0) continue;
+        if (held) {
+            if (held->state != store::TriageState::open) {
+                not_needed.escalation_timers_done.push_back(timer.message_id);
+                continue;
+            }
+            fired.push_back(escalation_of(config, *message, timer, std::move(history), now, triage_reason, "triage"));
+            continue;
+        }
         if (std::any_of(history.begin(), history.end(),
                         [](const store::HistoryEntry& h) { return status::is_taken_on(h.status); })) {
             not_needed.escalation_timers_done.push_back(timer.message_id);
             continue;
         }
-        fired.push_back(escalation_of(config, *message, timer, std::move(history), now, waited));
+        fired.push_back(escalation_of(config, *message, timer, std::move(history), now, red_reason, "red"));
     }
 
     auto round = std::make_shared<EscalationRound>();

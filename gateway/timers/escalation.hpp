@@ -1,5 +1,9 @@
 #pragma once
-// Red referrals' escalation (config `escalation`): a round reads the timers
+// Red referrals' escalation (config `escalation`), and that of referrals
+// left in the triage queue (config `triage.escalate_after_seconds`, the same
+// path: a triaged referral's timer is set when it is triaged and ended when
+// an admin re-routes or returns it; while it is still open when due it is
+// escalated as below, with detail "why": "triage"). A round reads the timers
 // due from the store and, for each whose referral no recipient has taken on
 // (accepted, contacted, completed, discharged), commits one write set with an
 // "escalated" step in its history, a status notice to its originator and a
@@ -20,6 +24,8 @@ namespace carebridge::gateway::timers {
 // How often to look for due timers: a few times within the configured wait,
 // at most every minute and at least every second.
 std::chrono::seconds escalation_check_interval(std::chrono::seconds red_escalation_after);
+// The same for the shorter of the config's two waits (red, triage) that is set.
+std::chrono::seconds escalation_check_interval(const config::Config& config);
 
 // What a round needs: the store it reads and commits to, the config (the
 // wait, organisations' ODS codes and endpoints), and who to wake when

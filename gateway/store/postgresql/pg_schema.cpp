@@ -150,6 +150,22 @@ CREATE TABLE escalation_timers (
 );
 CREATE INDEX escalation_timers_due ON escalation_timers (due_at) WHERE state = 'pending';
 )sql"},
+    // The triage queue (api/triage_api), as in SQLite's migration 6.
+    Migration{3, R"sql(
+CREATE TABLE triage (
+    seq           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    message_id    text NOT NULL UNIQUE REFERENCES messages (id),
+    kind          text NOT NULL,
+    reason        text NOT NULL,
+    state         text NOT NULL CHECK (state IN ('open', 'rerouted', 'returned')),
+    organisation  text NOT NULL DEFAULT '',
+    service       text NOT NULL DEFAULT '',
+    return_reason text NOT NULL DEFAULT '',
+    created_at    text NOT NULL,
+    updated_at    text NOT NULL
+);
+CREATE INDEX triage_open ON triage (seq) WHERE state = 'open';
+)sql"},
 };
 
 // Any constant: the key of the advisory lock migrations run under.

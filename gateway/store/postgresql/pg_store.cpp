@@ -34,6 +34,31 @@ namespace carebridge::gateway::store {
 namespace {
 
 // Reconnects a reader whose server went away; false with `error` when it cannot.
+// A triage item with what its message says of it; a query adds its WHERE.
+constexpr std::string_view triage_select_sql = R"sql(
+SELECT t.seq, t.message_id, t.kind, t.reason, t.state, t.organisation, t.service, t.return_reason,
+       t.created_at, t.updated_at, m.sender, m.referral_id, m.received_at
+FROM triage t JOIN messages m ON m.id = t.message_id
+)sql";
+
+TriageItem triage_item_of(const PGresult* r, int row) {
+    TriageItem item;
+    item.seq = static_cast<std::uint64_t>(int_at(r, row, 0));
+    item.message_id = text_at(r, row, 1);
+    item.kind = text_at(r, row, 2);
+    item.reason = text_at(r, row, 3);
+    item.state = parse_triage_state(text_at(r, row, 4)).value_or(TriageState::open);
+    item.organisation = text_at(r, row, 5);
+    item.service = text_at(r, row, 6);
+    item.return_reason = text_at(r, row, 7);
+    item.created_at = text_at(r, row, 8);
+    item.updated_at = text_at(r, row, 9);
+    item.sender = text_at(r, row, 10);
+    item.referral_id = text_at(r, row, 11);
+    item.received_at = text_at(r, row, 12);
+    return item;
+}
+
 bool connected(PgConnection& reader, std::error_code& error) {
     std::string ignored;  // the error says enough for a read; the writer logs the server's words
     return reader.ensure(error, ignored);
@@ -151,6 +176,37 @@ public:
             std::vector<std::string> recipients;
             for (int row = 0; row < PQntuples(rows.get()); ++row) recipients.push_back(text_at(rows.get(), row, 0));
             return recipients;
+        });
+    }
+    std::vector<TriageItem> find_triage_items(const TriageQuery& query, std::error_code& error) override {
+        return read_or_fail<std::vector<TriageItem>>(error, [&]() -> std::vector<TriageItem> {
+            auto reader = readers_.lease();
+            if (!connected(*reader, error)) return {};
+            std::string text;
+            Params params;
+            params.integer(static_cast<std::int64_t>(query.after_seq));
+            params.text(query.state ? to_string(*query.state) : std::string_view());
+            params.integer(static_cast<std::int64_t>(std::clamp<std::size_t>(query.limit, 1, 1000)));
+            Result rows = reader->query(std::string(triage_select_sql) +
+                                            "WHERE t.seq > $1 AND ($2::text = '' OR t.state = $2::text) "
+                                            "ORDER BY t.seq LIMIT $3",
+                                        params, error, text);
+            if (error) return {};
+            std::vector<TriageItem> items;
+            for (int row = 0; row < PQntuples(rows.get()); ++row) items.push_back(triage_item_of(rows.get(), row));
+            return items;
+        });
+    }
+    std::optional<TriageItem> find_triage_item(std::string_view message_id, std::error_code& error) override {
+        return read_or_fail<std::optional<TriageItem>>(error, [&]() -> std::optional<TriageItem> {
+            auto reader = readers_.lease();
+            if (!connected(*reader, error)) return std::nullopt;
+            std::string text;
+            Params params;
+            params.text(message_id);
+            Result rows = reader->query(std::string(triage_select_sql) + "WHERE t.message_id = $1", params, error, text);
+            if (error || PQntuples(rows.get()) == 0) return std::nullopt;
+            return triage_item_of(rows.get(), 0);
         });
     }
     std::vector<EscalationTimer> due_escalation_timers(std::string_view now, std::size_t limit,

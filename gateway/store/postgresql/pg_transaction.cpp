@@ -32,6 +32,14 @@ public:
             {"history_insert",
              "INSERT INTO referral_history (message_id, organisation, service, status, reason, time) "
              "VALUES ($1, $2, $3, $4, $5, $6)"},
+            {"triage_insert",
+             "INSERT INTO triage (message_id, kind, reason, state, created_at, updated_at) "
+             "VALUES ($1, $2, $3, 'open', $4, $4)"},
+            // The row lock orders two instances disposing of one item: the
+            // second finds it no longer open.
+            {"triage_update",
+             "UPDATE triage SET state = $2, organisation = $3, service = $4, return_reason = $5, updated_at = $6 "
+             "WHERE message_id = $1 AND state = 'open'"},
             // DO NOTHING: a timer once set keeps its first due time.
             {"escalation_set",
              "INSERT INTO escalation_timers (message_id, due_at, state) VALUES ($1, $2, 'pending') "
@@ -216,6 +224,23 @@ public:
         params.text(time);
         std::error_code error;
         db_->run("history_insert", params, error, message);
+        return error;
+    }
+    std::error_code insert_triage_item(const TriageItem& item, std::string_view time, std::string& message) override {
+        Params params;
+        params.text(item.message_id).text(item.kind).text(item.reason).text(time);
+        std::error_code error;
+        db_->run("triage_insert", params, error, message);
+        return error;
+    }
+    std::error_code update_triage_item(const TriageUpdate& update, std::string_view time, bool& applied,
+                                       std::string& message) override {
+        Params params;
+        params.text(update.message_id).text(to_string(update.state)).text(update.organisation).text(update.service);
+        params.text(update.return_reason).text(time);
+        std::error_code error;
+        Result result = db_->run("triage_update", params, error, message);
+        if (!error) applied = changed_rows(result) == 1;
         return error;
     }
     std::error_code set_escalation_timer(const EscalationTimer& timer, std::string& message) override {

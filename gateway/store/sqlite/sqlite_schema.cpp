@@ -146,6 +146,24 @@ CREATE TABLE escalation_timers (
 );
 CREATE INDEX escalation_timers_due ON escalation_timers (due_at) WHERE state = 'pending';
 )sql"},
+    // The triage queue (api/triage_api): one row per referral held because
+    // the directory could not route it, at most one per message; seq is the
+    // queue's cursor. The partial index holds what an admin works through.
+    Migration{6, R"sql(
+CREATE TABLE triage (
+    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    message_id    TEXT NOT NULL UNIQUE REFERENCES messages (id),
+    kind          TEXT NOT NULL,
+    reason        TEXT NOT NULL,
+    state         TEXT NOT NULL CHECK (state IN ('open', 'rerouted', 'returned')),
+    organisation  TEXT NOT NULL DEFAULT '',
+    service       TEXT NOT NULL DEFAULT '',
+    return_reason TEXT NOT NULL DEFAULT '',
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL
+);
+CREATE INDEX triage_open ON triage (seq) WHERE state = 'open';
+)sql"},
 };
 
 constexpr const char* create_migrations_table = R"sql(

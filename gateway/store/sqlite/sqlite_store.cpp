@@ -38,6 +38,32 @@ SELECT id, sender, client, idempotency_key, received_at, source_format, content_
 FROM messages WHERE id = ?1
 )sql";
 
+// A triage item with what its message says of it; a query adds its WHERE.
+constexpr std::string_view triage_select_sql = R"sql(
+SELECT t.seq, t.message_id, t.kind, t.reason, t.state, t.organisation, t.service, t.return_reason,
+       t.created_at, t.updated_at, m.sender, m.referral_id, m.received_at
+FROM triage t JOIN messages m ON m.id = t.message_id
+)sql";
+
+// The row a triage_select_sql query is on.
+TriageItem triage_item_of(StatementUse& use) {
+    TriageItem item;
+    item.seq = static_cast<std::uint64_t>(use->column_int64(0));
+    item.message_id = use->column_text(1);
+    item.kind = use->column_text(2);
+    item.reason = use->column_text(3);
+    item.state = parse_triage_state(use->column_text(4)).value_or(TriageState::open);
+    item.organisation = use->column_text(5);
+    item.service = use->column_text(6);
+    item.return_reason = use->column_text(7);
+    item.created_at = use->column_text(8);
+    item.updated_at = use->column_text(9);
+    item.sender = use->column_text(10);
+    item.referral_id = use->column_text(11);
+    item.received_at = use->column_text(12);
+    return item;
+}
+
 // Creates the directory owner-only: it will hold patient records. Every
 // filesystem error fails the open, so the store never runs in a directory
 // whose permissions it could not set.
@@ -164,6 +190,41 @@ public:
             }
             if (rc != SQLITE_DONE) error = sqlite_error(sqlite3_extended_errcode(reader->db.get()));
             return history;
+        });
+    }
+    std::vector<TriageItem> find_triage_items(const TriageQuery& query, std::error_code& error) override {
+        return read_or_fail<std::vector<TriageItem>>(error, [&]() -> std::vector<TriageItem> {
+            auto reader = readers_.lease();
+            std::string message;
+            Statement statement = Statement::prepare(
+                reader->db.get(),
+                std::string(triage_select_sql) + "WHERE t.seq > ?1 AND (?2 = '' OR t.state = ?2) ORDER BY t.seq LIMIT ?3",
+                error, message);
+            if (error) return {};
+            StatementUse use(statement);
+            use->bind_int64(1, static_cast<std::int64_t>(query.after_seq));
+            use->bind_text(2, query.state ? to_string(*query.state) : std::string_view());
+            use->bind_int64(3, static_cast<std::int64_t>(std::clamp<std::size_t>(query.limit, 1, 1000)));
+            std::vector<TriageItem> items;
+            int rc;
+            while ((rc = use->step()) == SQLITE_ROW) items.push_back(triage_item_of(use));
+            if (rc != SQLITE_DONE) error = sqlite_error(sqlite3_extended_errcode(reader->db.get()));
+            return items;
+        });
+    }
+    std::optional<TriageItem> find_triage_item(std::string_view message_id, std::error_code& error) override {
+        return read_or_fail<std::optional<TriageItem>>(error, [&]() -> std::optional<TriageItem> {
+            auto reader = readers_.lease();
+            std::string message;
+            Statement statement = Statement::prepare(
+                reader->db.get(), std::string(triage_select_sql) + "WHERE t.message_id = ?1", error, message);
+            if (error) return std::nullopt;
+            StatementUse use(statement);
+            use->bind_text(1, message_id);
+            const int rc = use->step();
+            if (rc == SQLITE_ROW) return triage_item_of(use);
+            if (rc != SQLITE_DONE) error = sqlite_error(sqlite3_extended_errcode(reader->db.get()));
+            return std::nullopt;
         });
     }
     std::vector<EscalationTimer> due_escalation_timers(std::string_view now, std::size_t limit,

@@ -84,6 +84,12 @@ public:
         prepare(insert_history_,
                 "INSERT INTO referral_history (message_id, organisation, service, status, reason, time) "
                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+        prepare(insert_triage_,
+                "INSERT INTO triage (message_id, kind, reason, state, created_at, updated_at) "
+                "VALUES (?1, ?2, ?3, 'open', ?4, ?4)");
+        prepare(update_triage_,
+                "UPDATE triage SET state = ?2, organisation = ?3, service = ?4, return_reason = ?5, updated_at = ?6 "
+                "WHERE message_id = ?1 AND state = 'open'");
         // OR IGNORE: a timer once set keeps its first due time.
         prepare(set_timer_,
                 "INSERT OR IGNORE INTO escalation_timers (message_id, due_at, state) VALUES (?1, ?2, 'pending')");
@@ -260,6 +266,34 @@ public:
         }
         return {};
     }
+    std::error_code insert_triage_item(const TriageItem& item, std::string_view time, std::string& message) override {
+        StatementUse use(insert_triage_);
+        use->bind_text(1, item.message_id);
+        use->bind_text(2, item.kind);
+        use->bind_text(3, item.reason);
+        use->bind_text(4, time);
+        if (use->step() != SQLITE_DONE) {
+            message = sqlite3_errmsg(db_);
+            return sqlite_error(sqlite3_extended_errcode(db_));
+        }
+        return {};
+    }
+    std::error_code update_triage_item(const TriageUpdate& update, std::string_view time, bool& applied,
+                                       std::string& message) override {
+        StatementUse use(update_triage_);
+        use->bind_text(1, update.message_id);
+        use->bind_text(2, to_string(update.state));
+        use->bind_text(3, update.organisation);
+        use->bind_text(4, update.service);
+        use->bind_text(5, update.return_reason);
+        use->bind_text(6, time);
+        if (use->step() != SQLITE_DONE) {
+            message = sqlite3_errmsg(db_);
+            return sqlite_error(sqlite3_extended_errcode(db_));
+        }
+        applied = sqlite3_changes(db_) == 1;
+        return {};
+    }
     std::error_code set_escalation_timer(const EscalationTimer& timer, std::string& message) override {
         StatementUse use(set_timer_);
         use->bind_text(1, timer.message_id);
@@ -349,6 +383,7 @@ private:
     Statement insert_message_, find_original_;
     Statement insert_outbox_, update_outbox_;
     Statement insert_history_, set_timer_, end_timer_, fire_timer_;
+    Statement insert_triage_, update_triage_;
     Statement insert_entry_, insert_checkpoint_;
 };
 

@@ -85,11 +85,13 @@ TEST(FhirStu3Intake, AnErsReferralTheDirectoryCannotRouteIsAnsweredWithAnOutcome
     ASSERT_TRUE(gw.ok());
     auto c = gw.client();
     // The published e-RS referral names a cardiology shortlist, no partnership
-    // service and no consent: read, then refused by the directory, never a 5xx.
+    // service: read, then held for triage (the Trust's submitter triages what
+    // the directory cannot route), never a 5xx.
     for (const char* type : {"application/fhir+json; fhirVersion=3.0", "application/fhir+json"}) {
         SCOPED_TRACE(type);
         auto r = c.post("/fhir", type, example("eRS-Unbooked.json"), as_trust);
-        EXPECT_EQ(r.status, 422u) << r.body;
+        EXPECT_EQ(r.status, 202u) << r.body;
+        EXPECT_NE(r.body.find("held for triage"), std::string::npos) << r.body;
         EXPECT_NE(r.body.find("OperationOutcome"), std::string::npos) << r.body;
         EXPECT_EQ(r.body.find("holds no referral"), std::string::npos) << "read as STU3: " << r.body;
     }

@@ -1,6 +1,7 @@
 // POST /carenotes/exports over HTTP on the demo partnership: each client is
 // routed like a FHIR referral, reaches the partner's inbox, and a client the
-// directory refuses is reported in the summary while the rest are stored.
+// directory cannot route is held for triage (the demo Trust's EPR triages) and
+// counted in the summary while the rest are stored.
 #include <gtest/gtest.h>
 
 #include "intake/intake_fixture.hpp"
@@ -21,7 +22,7 @@ std::string export_of(std::size_t clients) {
     return xml;
 }
 
-TEST(IntakeApi, AnExportIsRoutedClientByClientAndARefusedClientIsReported) {
+TEST(IntakeApi, AnExportIsRoutedClientByClientAndAnUnroutableClientIsTriaged) {
     TempDir temp;
     DemoGateway gw(temp.path());
     ASSERT_TRUE(gw.ok());
@@ -32,9 +33,13 @@ TEST(IntakeApi, AnExportIsRoutedClientByClientAndARefusedClientIsReported) {
     auto r = c.post("/carenotes/exports", "application/xml", xml, headers);
     ASSERT_EQ(r.status, 201u) << r.body;
     EXPECT_NE(r.body.find("\"accepted\":9"), std::string::npos) << r.body;
-    EXPECT_NE(r.body.find("\"refused\":1"), std::string::npos) << r.body;
-    EXPECT_NE(r.body.find("\"refusals\":[{\"client\":3,\"status\":422,\"reason\":"), std::string::npos) << r.body;
-    EXPECT_NE(r.body.find("closed"), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find("\"triaged\":1"), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find("\"refused\":0"), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find("\"refusals\":[]"), std::string::npos) << r.body;
+    auto queue = c.get("/triage", {{"Authorization", bearer("demo-admin")}});
+    ASSERT_EQ(queue.status, 200u) << queue.body;
+    EXPECT_NE(queue.body.find("\"kind\":\"service-not-open\""), std::string::npos) << queue.body;
+    EXPECT_NE(queue.body.find("REF-SYN-000003"), std::string::npos) << queue.body;
 
     // The befriending charity finds the export's people in its inbox, minimised.
     auto inbox = c.get("/partners/befriend/inbox?limit=100", {{"Authorization", bearer("demo-befriend")}});
@@ -43,12 +48,16 @@ TEST(IntakeApi, AnExportIsRoutedClientByClientAndARefusedClientIsReported) {
     EXPECT_EQ(inbox.body.find("Testperson000003"), std::string::npos) << "the refused client went nowhere";
     EXPECT_EQ(inbox.body.find(gateway::intake::fixture::nhs_number(0)), std::string::npos)
         << "the befriending profile holds no NHS number";
-    EXPECT_NE(c.get("/metrics").body.find("reason=\"not_routable\"} 1"), std::string::npos);
+    EXPECT_NE(c.get("/metrics").body.find("carebridge_referrals_triaged_total 1"), std::string::npos);
 
     // The same export again stores nothing new.
     auto again = c.post("/carenotes/exports", "application/xml", xml, headers);
     ASSERT_EQ(again.status, 201u) << again.body;
-    EXPECT_NE(again.body.find("\"duplicates\":9"), std::string::npos) << again.body;
+    EXPECT_NE(again.body.find("\"duplicates\":10"), std::string::npos) << again.body;
+    const std::string listed = c.get("/triage", {{"Authorization", bearer("demo-admin")}}).body;
+    const auto first = listed.find("REF-SYN-000003");
+    ASSERT_NE(first, std::string::npos) << listed;
+    EXPECT_EQ(listed.find("REF-SYN-000003", first + 1), std::string::npos) << "the resend added no second item: " << listed;
 }
 
 }  // namespace

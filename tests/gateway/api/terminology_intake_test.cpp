@@ -80,15 +80,16 @@ TEST(TerminologyIntake, SnomedCodedAndTextOnlyReferralsToAnOrganisationReachItsI
         EXPECT_EQ(c.get("/partners/mind/inbox", {{"Authorization", bearer("demo-mind")}}).body.find("REF-TEXT-1"),
                   std::string::npos);
 
-        // A code the table does not know, to an organisation none of whose open services takes it: refused,
-        // naming the code, for triage.
+        // A code the table does not know, to an organisation none of whose open services takes it: held
+        // for triage, naming the code.
         r = c.post("/fhir", "application/fhir+json",
                    referral("REF-UNKNOWN-1",
                             R"([{"coding":[{"system":"http://snomed.info/sct","code":"999999999999"}]}])",
                             R"([{"identifier":{"system":"https://fhir.nhs.uk/Id/ods-organization-code",
                                 "value":"DMN01"}}])"),
                    trust("terminology-unknown"));
-        EXPECT_EQ(r.status, 422u) << r.body;
+        EXPECT_EQ(r.status, 202u) << r.body;
+        EXPECT_NE(r.body.find("held for triage"), std::string::npos) << r.body;
         EXPECT_NE(r.body.find("SNOMED CT 999999999999 is not in the terminology table"), std::string::npos) << r.body;
     }
 

@@ -295,6 +295,31 @@ TEST(Load, ResolvesRelativePathsAgainstTheConfigFilesDirectory) {
     EXPECT_EQ(config->store.sqlite_directory, (etc.parent_path() / "var/store").string());
 }
 
+TEST(Load, EachClientTriagesUnroutableReferralsUnlessItAsksToBeRefused) {
+    std::string reject = client("b", "trust", R"(["submitter"])", hash_b);
+    reject.insert(reject.size() - 1, R"(, "on_unroutable": "reject")");
+    const Config config = accepted(config_text(R"({"plain_http": true})",
+                                               R"("clients": [)" + client("a", "trust", R"(["submitter"])", hash_a) +
+                                                   ", " + reject + R"(], "triage": {"escalate_after_seconds": 600})"),
+                                   "/etc/carebridge");
+    ASSERT_EQ(config.clients.size(), 2u);
+    EXPECT_EQ(config.clients[0].on_unroutable, OnUnroutable::triage);
+    EXPECT_EQ(config.clients[1].on_unroutable, OnUnroutable::reject);
+    EXPECT_EQ(config.triage_escalate_after, std::chrono::seconds(600));
+    EXPECT_EQ(accepted(config_text(), "/etc/carebridge").triage_escalate_after, std::chrono::hours(4))
+        << "four hours unless configured";
+
+    std::string unknown = client("a", "trust", R"(["submitter"])", hash_a);
+    unknown.insert(unknown.size() - 1, R"(, "on_unroutable": "bounce")");
+    EXPECT_EQ(refusal(config_text(R"({"plain_http": true})", R"("clients": [)" + unknown + "]")),
+              R"(clients[0].on_unroutable: "bounce" is not one of triage, reject)");
+    EXPECT_TRUE(StartsWith(
+        refusal(config_text(R"({"plain_http": true})", R"("triage": {"escalate_after_seconds": -1})")),
+        "triage.escalate_after_seconds"));
+    EXPECT_TRUE(StartsWith(refusal(config_text(R"({"plain_http": true})", R"("triage": {"after": 1})")),
+                           "triage.after: unknown key"));
+}
+
 TEST(Load, TakesAPostgresqlStoreAndItsOutboxLease) {
     const Config shared = accepted(config_text(R"({"plain_http": true})", R"("outbox_lease_seconds": 45)",
                                                "postgresql://db.internal:5432/carebridge?user=gateway"),
@@ -326,7 +351,7 @@ TEST(Refuse, AnUnknownTopLevelKey) {
               "listners: unknown key (expected one of schema, listener, threads, work_threads, payload_retention_days, limits, store, "
               "outbox_lease_seconds, organisations, "
               "clients, certificate_clients, policy_version, routing_rules, agreements, minimisation_profiles, "
-              "escalation, glossary, terminology)");
+              "escalation, triage, glossary, terminology)");
 }
 
 TEST(Refuse, AnUnknownNestedKey) {

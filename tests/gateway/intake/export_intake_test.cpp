@@ -43,8 +43,16 @@ std::vector<std::size_t> first(std::size_t n) {
     return v;
 }
 
-Arrival export_arrival(std::string key) {
-    return Arrival{trust_epr(), translation::Format::carenotes, "application/xml", std::move(key)};
+// The Trust's EPR configured "on_unroutable": "reject", so an unroutable client
+// is refused as these tests expect; the default (triage) is tested below.
+http::Principal rejecting_trust_epr() {
+    http::Principal p = trust_epr();
+    p.on_unroutable = config::OnUnroutable::reject;
+    return p;
+}
+
+Arrival export_arrival(std::string key, http::Principal principal = rejecting_trust_epr()) {
+    return Arrival{std::move(principal), translation::Format::carenotes, "application/xml", std::move(key)};
 }
 
 // How many messages the store holds for each NHS number.
@@ -141,7 +149,7 @@ TEST(ExportIntake, TenThousandClientsAreRoutedAsTheSamePeoplePostedOneByOneAsFhi
             wanted.format = translation::Format::fhir;
             Decoded decoded = decode_document(body, wanted);
             ASSERT_EQ(decoded.status, DecodeStatus::decoded) << i << ": " << issues::to_operation_outcome_json(decoded.issues);
-            const Arrival arrival{trust_epr(), translation::Format::fhir, "application/fhir+json",
+            const Arrival arrival{rejecting_trust_epr(), translation::Format::fhir, "application/fhir+json",
                                   "fhir-" + std::to_string(i)};
             IntakePlan plan = plan_intake(*decoded.record, body, decoded.issues, arrival, partnership,
                                           std::chrono::system_clock::now());
@@ -227,6 +235,37 @@ TEST(ExportIntake, ARefusedClientIsReportedAndAuditedAndTheOthersAreStored) {
     const auto stored = messages_per_person(temp.path() / "store");
     EXPECT_EQ(stored.size(), 18u);
     EXPECT_EQ(stored.count(nhs_number(3)), 0u);
+}
+
+TEST(ExportIntake, AnUnroutableClientFromATriagingSubmitterIsHeldForTriageOnceAndCounted) {
+    testing::TempDir temp;
+    const Partnership partnership = demo_partnership();
+    auto s = open_store(temp.path() / "store");
+    ASSERT_TRUE(s);
+    const auto file = write_export(temp.path(), first(20));
+    const auto take_in = [&] {
+        issues::IssueSink opened;
+        auto stream = ExportStream::open_file(file.string(), opened);
+        EXPECT_TRUE(stream);
+        return take_in_export(*stream, export_arrival("triaged-export", trust_epr()), partnership, *s);
+    };
+    const ExportSummary summary = take_in();
+    ASSERT_EQ(summary.status, ExportStatus::read);
+    EXPECT_EQ(summary.accepted, 18u);
+    EXPECT_EQ(summary.triaged, 2u) << "clients 3 and 13 ask for the closed crisis cafe";
+    EXPECT_EQ(summary.refused, 0u);
+    EXPECT_EQ(summary.stored.size(), 20u);
+    std::error_code ec;
+    const auto held = s->find_triage_items({}, ec);
+    ASSERT_EQ(held.size(), 2u);
+    EXPECT_EQ(held[0].kind, "service-not-open");
+    // The same export again: every client a repeat, no second item.
+    const ExportSummary again = take_in();
+    EXPECT_EQ(again.duplicates, 20u);
+    EXPECT_EQ(again.triaged, 0u);
+    EXPECT_EQ(s->find_triage_items({}, ec).size(), 2u);
+    s->close();
+    EXPECT_EQ(messages_per_person(temp.path() / "store").count(nhs_number(3)), 1u) << "held, so stored";
 }
 
 TEST(ExportIntake, AResendAfterAFailurePartWayStoresNothingTwice) {

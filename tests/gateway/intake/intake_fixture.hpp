@@ -178,6 +178,12 @@ public:
     std::vector<std::string> message_recipients(std::string_view id, std::error_code& e) override {
         return real_.message_recipients(id, e);
     }
+    std::vector<store::TriageItem> find_triage_items(const store::TriageQuery& q, std::error_code& e) override {
+        return real_.find_triage_items(q, e);
+    }
+    std::optional<store::TriageItem> find_triage_item(std::string_view id, std::error_code& e) override {
+        return real_.find_triage_item(id, e);
+    }
     std::vector<store::EscalationTimer> due_escalation_timers(std::string_view now, std::size_t limit,
                                                               std::error_code& e) override {
         return real_.due_escalation_timers(now, limit, e);

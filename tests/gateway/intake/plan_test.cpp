@@ -42,8 +42,15 @@ TEST(Plan, AnAcceptedReferralCarriesItsMessageAuditOutboxAndTimer) {
     EXPECT_EQ(plan.writes.escalation_timers.front().message_id, m.id);
 }
 
+// A submitter configured "on_unroutable": "reject".
+Arrival from_a_rejecting_trust() {
+    Arrival a = from_the_trust();
+    a.principal.on_unroutable = config::OnUnroutable::reject;
+    return a;
+}
+
 TEST(Plan, AReferralToAClosedServiceIsRefusedAndOnlyTheRefusalIsDrafted) {
-    const IntakePlan plan = plan_intake(synthetic_person(3), "<original/>", issues::IssueSink{}, from_the_trust(),
+    const IntakePlan plan = plan_intake(synthetic_person(3), "<original/>", issues::IssueSink{}, from_a_rejecting_trust(),
                                         demo_partnership(), std::chrono::system_clock::now());
     ASSERT_EQ(plan.status, PlanStatus::refused);
     ASSERT_TRUE(plan.refusal);
@@ -54,6 +61,59 @@ TEST(Plan, AReferralToAClosedServiceIsRefusedAndOnlyTheRefusalIsDrafted) {
     EXPECT_TRUE(plan.writes.escalation_timers.empty());
     EXPECT_EQ(actions_of(plan.writes).back(), "rejected");
     for (const auto& e : plan.writes.audit) EXPECT_TRUE(e.message_id.empty());
+}
+
+TEST(Plan, AReferralToAClosedServiceFromATriagingSubmitterIsHeldForTriage) {
+    const auto now = std::chrono::system_clock::now();
+    const Partnership partnership = demo_partnership();
+    const IntakePlan plan =
+        plan_intake(synthetic_person(3), "<original/>", issues::IssueSink{}, from_the_trust(), partnership, now);
+    ASSERT_EQ(plan.status, PlanStatus::triaged);
+    ASSERT_TRUE(plan.refusal);
+    EXPECT_EQ(plan.refusal->kind, "service-not-open");
+    ASSERT_EQ(plan.writes.messages.size(), 1u);
+    const store::StoredMessage& m = plan.writes.messages.front();
+    EXPECT_EQ(m.id, plan.message_id);
+    EXPECT_EQ(m.payload, "<original/>");
+    EXPECT_NE(m.outcome.find("held for triage"), std::string::npos) << m.outcome;
+    EXPECT_NE(m.outcome.find("closed"), std::string::npos) << m.outcome;
+    EXPECT_NE(m.outcome.find("/fhir/Task/" + m.id), std::string::npos) << m.outcome;
+    EXPECT_NE(m.outcome.find("\"severity\":\"warning\""), std::string::npos) << m.outcome;
+    EXPECT_TRUE(plan.writes.outbox.empty()) << "nothing goes anywhere until an admin routes it";
+    ASSERT_EQ(plan.writes.triage.size(), 1u);
+    EXPECT_EQ(plan.writes.triage.front().message_id, m.id);
+    EXPECT_EQ(plan.writes.triage.front().kind, "service-not-open");
+    ASSERT_EQ(plan.writes.history.size(), 1u);
+    EXPECT_EQ(plan.writes.history.front().status, "triage");
+    const auto actions = actions_of(plan.writes);
+    EXPECT_EQ(actions.front(), "received");
+    EXPECT_EQ(actions.back(), "status-changed");
+    for (const auto& e : plan.writes.audit) EXPECT_EQ(e.message_id, m.id) << "every entry names the stored message";
+    ASSERT_EQ(plan.writes.escalation_timers.size(), 1u) << "triage.escalate_after_seconds defaults to four hours";
+    EXPECT_EQ(plan.writes.escalation_timers.front().due_at,
+              audit::format_instant(now + partnership.config->triage_escalate_after));
+}
+
+TEST(Plan, AReferralToAnUnknownOrganisationIsHeldForTriage) {
+    model::PersonRecord person = synthetic_person(0);
+    person.referrals.front().targets = {model::Target{"RXX99", "befriending"}};
+    const IntakePlan plan = plan_intake(person, "<original/>", issues::IssueSink{}, from_the_trust(),
+                                        demo_partnership(), std::chrono::system_clock::now());
+    ASSERT_EQ(plan.status, PlanStatus::triaged);
+    EXPECT_EQ(plan.refusal->kind, "unknown-organisation");
+    EXPECT_EQ(plan.writes.triage.size(), 1u);
+}
+
+TEST(Plan, AReferralEveryRecipientIsDeniedStaysRefusedEvenWhenTheSubmitterTriages) {
+    model::PersonRecord person = synthetic_person(0);
+    ASSERT_TRUE(person.referrals.front().consent);
+    person.referrals.front().consent->status = model::ConsentStatus::refused;
+    const IntakePlan plan = plan_intake(person, "<original/>", issues::IssueSink{}, from_the_trust(),
+                                        demo_partnership(), std::chrono::system_clock::now());
+    ASSERT_EQ(plan.status, PlanStatus::refused) << "re-routing cannot mend refused consent";
+    EXPECT_EQ(plan.refusal->status, 422u);
+    EXPECT_TRUE(plan.writes.messages.empty());
+    EXPECT_TRUE(plan.writes.triage.empty());
 }
 
 TEST(Plan, AnIntakeOnlyGatewayStoresAndAuditsButDisclosesNothing) {

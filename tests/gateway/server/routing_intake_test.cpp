@@ -1,7 +1,8 @@
 // The demo partnership's routing at the door: the sample referral is taken in
 // for Northfield Befriending under its agreement, and a referral aimed at a
-// closed service is refused before anything is stored, naming the service's
-// status and the open alternatives.
+// closed service is held for triage (the Trust's EPR triages) or, from a
+// submitter configured to reject, refused before anything is stored; either
+// answer names the service's status and the open alternatives.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -96,7 +97,7 @@ TEST(RoutingIntake, SampleReferralIsTakenInForTheBefriendingCharity) {
     EXPECT_EQ(std::system(command.c_str()), 0);
 }
 
-TEST(RoutingIntake, ReferralToAClosedServiceIsRefusedWithTheAlternatives) {
+TEST(RoutingIntake, ReferralToAClosedServiceIsTriagedOrRefusedWithTheAlternatives) {
     TempDir temp;
     DemoGateway gw(temp.path());
     ASSERT_TRUE(gw.ok());
@@ -106,12 +107,18 @@ TEST(RoutingIntake, ReferralToAClosedServiceIsRefusedWithTheAlternatives) {
     ASSERT_NE(at, std::string::npos);
     referral.replace(at, target.size(), R"({ "organisation": "DMN01", "service": "crisis-cafe" })");
     auto c = gw.client();
-    auto r = c.post("/referrals", "application/json", referral, {{"Authorization", bearer("demo-trust")}});
+    auto held = c.post("/referrals", "application/json", referral, {{"Authorization", bearer("demo-trust")}});
+    EXPECT_EQ(held.status, 202u) << held.body;
+    EXPECT_NE(held.body.find("held for triage"), std::string::npos) << held.body;
+    auto r = c.post("/referrals", "application/json", referral, {{"Authorization", bearer("demo-gp")}});
     EXPECT_EQ(r.status, 422u) << r.body;
-    EXPECT_NE(r.body.find("closed"), std::string::npos) << r.body;
-    EXPECT_NE(r.body.find("Befriending"), std::string::npos) << "the open alternative is named: " << r.body;
+    for (const std::string& body : {held.body, r.body}) {
+        EXPECT_NE(body.find("closed"), std::string::npos) << body;
+        EXPECT_NE(body.find("Befriending"), std::string::npos) << "the open alternative is named: " << body;
+    }
     auto metrics = c.get("/metrics").body;
     EXPECT_NE(metrics.find("reason=\"not_routable\"} 1"), std::string::npos);
+    EXPECT_NE(metrics.find("carebridge_referrals_triaged_total 1"), std::string::npos);
 }
 
 TEST(RoutingIntake, ReferralWithoutConsentForVcsePartnersIsRefused) {

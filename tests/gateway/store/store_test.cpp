@@ -506,6 +506,88 @@ TEST_P(StoreTest, AnEscalationTimerFiresOnceAndNotAfterItWasEnded) {
     store->close();
 }
 
+// The triage queue: an item is stored with its message, a resend under the
+// same key adds none, the list pages by seq and filters by state, and an
+// item can be disposed of once only.
+TEST_P(StoreTest, ATriageItemIsStoredWithItsMessageOnceAndDisposedOfOnce) {
+    auto store = open();
+    ASSERT_TRUE(store);
+    const auto triaged = [](std::string id, std::string key) {
+        WriteSet writes = write_set_of({message_with(id, "trust", std::move(key))});
+        TriageItem item;
+        item.message_id = id;
+        item.kind = "unknown_organisation";
+        item.reason = "no organisation 'RXX' in the directory";
+        writes.triage.push_back(item);
+        HistoryEntry step;
+        step.message_id = id;
+        step.organisation = "gateway";
+        step.status = "triage";
+        writes.history.push_back(step);
+        return writes;
+    };
+    ASSERT_FALSE(commit_and_wait(*store, triaged("t-1", "key-1")).error);
+    ASSERT_FALSE(commit_and_wait(*store, triaged("t-2", "key-2")).error);
+    // A resend of t-1: the original's item and history stand, nothing is added.
+    const CommitResult resent = commit_and_wait(*store, triaged("t-3", "key-1"));
+    ASSERT_FALSE(resent.error) << resent.error_message;
+    ASSERT_EQ(resent.messages.size(), 1u);
+    EXPECT_TRUE(resent.messages[0].duplicate);
+    EXPECT_EQ(resent.messages[0].id, "t-1");
+    EXPECT_EQ(count("SELECT count(*) FROM triage"), 2);
+    std::error_code error;
+    EXPECT_EQ(store->referral_history("t-1", error).size(), 1u);
+
+    auto all = store->find_triage_items({}, error);
+    ASSERT_FALSE(error);
+    ASSERT_EQ(all.size(), 2u);
+    EXPECT_EQ(all[0].message_id, "t-1");
+    EXPECT_EQ(all[0].kind, "unknown_organisation");
+    EXPECT_EQ(all[0].reason, "no organisation 'RXX' in the directory");
+    EXPECT_EQ(all[0].state, TriageState::open);
+    EXPECT_EQ(all[0].sender, "trust");
+    EXPECT_EQ(all[0].referral_id, "REF-1");
+    EXPECT_EQ(all[0].received_at, "2026-11-23T05:30:00.123Z");
+    EXPECT_EQ(all[0].created_at.size(), 24u);
+    EXPECT_LT(all[0].seq, all[1].seq);
+    TriageQuery next;
+    next.after_seq = all[0].seq;
+    next.limit = 1;
+    auto page = store->find_triage_items(next, error);
+    ASSERT_EQ(page.size(), 1u);
+    EXPECT_EQ(page[0].message_id, "t-2");
+
+    // Returned once; a second step on it refuses the whole write set.
+    WriteSet returned;
+    returned.triage_updates.push_back({"t-1", TriageState::returned, "", "", "please give the GP practice"});
+    HistoryEntry step;
+    step.message_id = "t-1";
+    step.organisation = "gateway";
+    step.status = "returned";
+    returned.history.push_back(step);
+    ASSERT_FALSE(commit_and_wait(*store, returned).error);
+    const CommitResult twice = commit_and_wait(*store, returned);
+    EXPECT_EQ(twice.error, StoreErrc::triage_not_open) << twice.error_message;
+    EXPECT_EQ(store->referral_history("t-1", error).size(), 2u);  // the refused step added nothing
+    WriteSet unknown;
+    unknown.triage_updates.push_back({"nothing-here", TriageState::rerouted, "befriend", "befriending", ""});
+    EXPECT_EQ(commit_and_wait(*store, std::move(unknown)).error, StoreErrc::triage_not_open);
+
+    const auto item = store->find_triage_item("t-1", error);
+    ASSERT_TRUE(item);
+    EXPECT_EQ(item->state, TriageState::returned);
+    EXPECT_EQ(item->return_reason, "please give the GP practice");
+    EXPECT_FALSE(store->find_triage_item("t-9", error));
+    EXPECT_FALSE(error);
+    TriageQuery open_only;
+    open_only.state = TriageState::open;
+    auto open_items = store->find_triage_items(open_only, error);
+    ASSERT_EQ(open_items.size(), 1u);
+    EXPECT_EQ(open_items[0].message_id, "t-2");
+    EXPECT_TRUE(store->ready());
+    store->close();
+}
+
 TEST_P(StoreTest, ManyThreadsCommittingAtOnceAreGroupedIntoFewerTransactions) {
     constexpr int threads = 16;
     constexpr int per_thread = 200;

@@ -212,10 +212,65 @@ TEST_F(EscalationRound, AnAcceptedRedReferralAndAnAmberOneAreNotEscalated) {
 TEST_F(EscalationRound, NoWaitConfiguredMeansNoEscalation) {
     auto untimed = std::make_shared<gateway::config::Config>(*config);
     untimed->red_escalation_after = std::chrono::seconds(0);
+    untimed->triage_escalate_after = std::chrono::seconds(0);
     const auto round = run_round(*store_, *untimed, sent_at + std::chrono::hours(24));
     EXPECT_EQ(round.escalated, 0u);
     std::error_code ec;
     EXPECT_TRUE(store_->referral_history(referrals.overdue, ec).empty());
+}
+
+// A referral left in the triage queue past triage.escalate_after_seconds goes
+// down the red referrals' path: an "escalated" step, a notice to the Trust and
+// an audit entry, once; one an admin returned in time is not escalated.
+TEST(TriageEscalation, AReferralLeftInTriageIsEscalatedOnceAndAReturnedOneIsNot) {
+    TempDir temp;
+    constexpr std::chrono::hours triage_wait{2};
+    std::string left, returned;
+    const auto sent_at = std::chrono::system_clock::now();
+    {
+        DemoGateway gw(temp.path(), [&](gateway::config::Config& config) { config.triage_escalate_after = triage_wait; });
+        ASSERT_TRUE(gw.ok());
+        auto c = gw.client();
+        std::string referral = read_text(std::filesystem::path(CAREBRIDGE_SOURCE_DIR) / "tests/golden/referral.json");
+        const std::string target = R"({ "organisation": "DBF01", "service": "befriending" })";
+        referral.replace(referral.find(target), target.size(), R"({ "organisation": "RXX99", "service": "x" })");
+        const auto refer = [&](const std::string& key) {
+            auto r = c.post("/referrals", "application/json", referral,
+                            {{"Authorization", bearer("demo-trust")}, {"Idempotency-Key", key}});
+            EXPECT_EQ(r.status, 202u) << r.body;
+            return r.header("Location").substr(std::string("/fhir/Task/").size());
+        };
+        left = refer("left-in-triage");
+        returned = refer("returned-in-time");
+        EXPECT_EQ(c.post("/triage/" + returned + "/$return", "application/json", R"({"reason": "wrong code"})",
+                         {{"Authorization", bearer("demo-admin")}})
+                      .status,
+                  200u);
+    }
+    auto s = open_store(temp.path());
+    ASSERT_TRUE(s);
+    auto config = std::make_shared<gateway::config::Config>(*demo_config());
+    config->triage_escalate_after = triage_wait;
+    EXPECT_EQ(run_round(*s, *config, sent_at + triage_wait - std::chrono::minutes(5)).escalated, 0u) << "not yet";
+    const auto round = run_round(*s, *config, sent_at + triage_wait + std::chrono::minutes(1));
+    EXPECT_EQ(round.escalated, 1u);
+    EXPECT_TRUE(round.woke_delivery);
+    std::error_code ec;
+    const auto history = s->referral_history(left, ec);
+    ASSERT_EQ(history.size(), 2u);
+    EXPECT_EQ(history[0].status, "triage");
+    EXPECT_EQ(history[1].status, "escalated");
+    EXPECT_NE(history[1].reason.find("held in triage for 2 hours"), std::string::npos) << history[1].reason;
+    bool notified = false;
+    for (const auto& notice : notices_to_the_trust(*s, left)) notified |= notice.payload.find("escalated") != std::string::npos;
+    EXPECT_TRUE(notified);
+    bool audited = false;
+    for (const auto& e : status_changes(*s, left))
+        audited |= e.event.detail.find("\"why\":\"triage\"") != std::string::npos;
+    EXPECT_TRUE(audited);
+    for (const auto& h : s->referral_history(returned, ec)) EXPECT_NE(h.status, "escalated");
+    EXPECT_EQ(run_round(*s, *config, sent_at + triage_wait * 3).escalated, 0u) << "once only";
+    s->close();
 }
 
 TEST(EscalationCheckInterval, AFewTimesWithinTheWaitBetweenASecondAndAMinute) {
