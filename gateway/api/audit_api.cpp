@@ -1,4 +1,5 @@
 #include "api/audit_api.hpp"
+#include "api/json_writer.hpp"
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -30,7 +31,6 @@ namespace carebridge::gateway::api {
 using http::outcome_response;
 namespace {
 
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 using audit::AuditAction;
 using audit::AuditEntry;
 
@@ -119,14 +119,6 @@ std::optional<std::string_view> preferred(std::string_view accept, std::initiali
 
 // ---- responses -----------------------------------------------------------------
 
-void key(JsonWriter& w, std::string_view name) { w.Key(name.data(), static_cast<rapidjson::SizeType>(name.size())); }
-void string(JsonWriter& w, std::string_view value) {
-    w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-}
-void field(JsonWriter& w, std::string_view name, std::string_view value) {
-    key(w, name);
-    string(w, value);
-}
 
 http::Response json_response(const rapidjson::StringBuffer& buffer, std::string content_type = "application/json") {
     http::Response r;

@@ -1,4 +1,5 @@
 #include "api/partner_api.hpp"
+#include "api/json_writer.hpp"
 
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
@@ -18,7 +19,6 @@ namespace carebridge::gateway::api {
 using http::outcome_response;
 namespace {
 
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
 constexpr std::size_t default_page = 50;
 constexpr std::size_t largest_page = 200;        // a page a polling script or a browser takes at once
@@ -28,14 +28,6 @@ using http::query_value;
 
 using http::parse_count;
 
-void key(JsonWriter& w, std::string_view name) { w.Key(name.data(), static_cast<rapidjson::SizeType>(name.size())); }
-void string(JsonWriter& w, std::string_view value) {
-    w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-}
-void field(JsonWriter& w, std::string_view name, std::string_view value) {
-    key(w, name);
-    string(w, value);
-}
 
 http::Response json_response(unsigned status, const rapidjson::StringBuffer& buffer) {
     http::Response r;

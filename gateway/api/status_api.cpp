@@ -1,4 +1,5 @@
 #include "api/status_api.hpp"
+#include "api/json_writer.hpp"
 
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
@@ -25,7 +26,6 @@ namespace carebridge::gateway::api {
 using http::outcome_response;
 namespace {
 
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
 constexpr std::size_t longest_reason = 2000;  // a sentence or two; the history is not a case note
 constexpr std::size_t longest_service = 64;
@@ -41,11 +41,6 @@ bool is_message_id(std::string_view s) {
     return true;
 }
 
-void key(JsonWriter& w, std::string_view name) { w.Key(name.data(), static_cast<rapidjson::SizeType>(name.size())); }
-void field(JsonWriter& w, std::string_view name, std::string_view value) {
-    key(w, name);
-    w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-}
 
 http::Response json_response(unsigned status, const rapidjson::StringBuffer& buffer) {
     http::Response r;

@@ -1,4 +1,5 @@
 #include "api/triage_api.hpp"
+#include "api/json_writer.hpp"
 
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
@@ -26,7 +27,6 @@ namespace carebridge::gateway::api {
 using http::outcome_response;
 namespace {
 
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
 constexpr std::size_t default_page = 50;
 constexpr std::size_t largest_page = 200;     // as the inbox and dead-letter lists
@@ -37,14 +37,6 @@ constexpr std::size_t longest_id = 64;
 // partnership's referral statuses in Task.businessStatus.
 constexpr std::string_view triage_system = "/CodeSystem/referral-triage";
 
-void key(JsonWriter& w, std::string_view name) { w.Key(name.data(), static_cast<rapidjson::SizeType>(name.size())); }
-void string(JsonWriter& w, std::string_view value) {
-    w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-}
-void field(JsonWriter& w, std::string_view name, std::string_view value) {
-    key(w, name);
-    string(w, value);
-}
 
 http::Response json_response(unsigned status, const rapidjson::StringBuffer& buffer,
                              std::string content_type = "application/json") {
